@@ -1,0 +1,186 @@
+//! Image requests, responses and model information.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::common::{create_response, file_response, collapse_whitespace};
+use crate::{Provider, ValidationError};
+
+/// Model names of the original contract. The server accepts the models its
+/// catalogue lists; this list only documents the contract's names.
+pub const CONTRACT_MODELS: &[&str] = &[
+    "sd-xl", "flux-1", "flux-2", "flux-2-klein", "qwen-image", "z-image", "depth-anything-2", "sam-2", "sam-3",
+    "real-esrgan-x4", "gpt-image-1", "runway-gen-4", "flux-1-pro", "flux-2-pro", "topazlabs-upscale", "gemini-2",
+    "gemini-3", "seedream-4",
+];
+
+fn default_prompt() -> String {
+    "Detailed, 8k, photorealistic".to_owned()
+}
+fn default_height() -> i64 {
+    720
+}
+fn default_width() -> i64 {
+    1280
+}
+fn default_seed() -> i64 {
+    42
+}
+fn default_strength() -> f64 {
+    0.5
+}
+
+#[cfg(feature = "openapi")]
+fn model_schema() -> utoipa::openapi::Object {
+    crate::common::string_enum_schema(CONTRACT_MODELS, None, "Name of the model; GET /api/images/models lists those this server runs")
+}
+
+/// A request to generate or transform an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = model_schema))]
+    pub model: String,
+    /// Positive Prompt text
+    #[serde(default = "default_prompt")]
+    #[cfg_attr(feature = "openapi", schema(default = "Detailed, 8k, photorealistic", format = "multi_line"))]
+    pub prompt: String,
+    #[serde(default = "default_height")]
+    #[cfg_attr(feature = "openapi", schema(default = 720))]
+    pub height: i64,
+    #[serde(default = "default_width")]
+    #[cfg_attr(feature = "openapi", schema(default = 1280))]
+    pub width: i64,
+    #[serde(default = "default_seed")]
+    #[cfg_attr(feature = "openapi", schema(default = 42))]
+    pub seed: i64,
+    /// How strongly to transform the input image (image-to-image and inpainting only). Ignored for text-to-image.
+    #[serde(default = "default_strength")]
+    #[cfg_attr(feature = "openapi", schema(default = 0.5, minimum = 0.0, maximum = 1.0))]
+    pub strength: f64,
+    /// Base64 image. Given without a mask, it runs image-to-image from this image; its size replaces width and height.
+    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    pub image: Option<String>,
+    /// Base64 image mask for inpainting; requires `image`. Non-zero or opaque pixels mark the area to change.
+    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    pub mask: Option<String>,
+    /// Optional reference images that guide models which support references.
+    #[serde(default)]
+    pub references: Vec<References>,
+}
+
+/// One reference image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct References {
+    /// Base64 image string
+    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    pub image: String,
+}
+
+/// What an image request asks for, decided by which inputs it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageMode {
+    TextToImage,
+    ImageToImage,
+    Inpainting,
+}
+
+impl ImageRequest {
+    pub fn mode(&self) -> ImageMode {
+        match (&self.image, &self.mask) {
+            (Some(_), Some(_)) => ImageMode::Inpainting,
+            (Some(_), None) => ImageMode::ImageToImage,
+            _ => ImageMode::TextToImage,
+        }
+    }
+
+    /// The prompt with whitespace runs collapsed, as the pipelines use it.
+    pub fn cleaned_prompt(&self) -> String {
+        collapse_whitespace(&self.prompt)
+    }
+
+    /// Checks the rules that do not depend on the model.
+    pub fn validate(&self) -> Vec<ValidationError> {
+        let mut errors = Vec::new();
+        if !(0.0..=1.0).contains(&self.strength) {
+            errors.push(ValidationError::field(
+                "strength",
+                format!("strength is {}, but it must be between 0.0 and 1.0", self.strength),
+                "value_error",
+            ));
+        }
+        if self.mask.is_some() && self.image.is_none() {
+            errors.push(ValidationError::field(
+                "mask",
+                "a mask requires an image: send the plate to inpaint in `image` together with `mask`",
+                "value_error",
+            ));
+        }
+        errors
+    }
+
+    /// Checks the request against what `info` says the model can do.
+    pub fn validate_for(&self, info: &ImagesModelInfo) -> Vec<ValidationError> {
+        let mut errors = Vec::new();
+        let (supported, field, what) = match self.mode() {
+            ImageMode::Inpainting => (info.inpainting, "mask", "inpainting"),
+            ImageMode::ImageToImage => (info.image_to_image, "image", "image-to-image"),
+            ImageMode::TextToImage => (info.text_to_image, "image", "text-to-image"),
+        };
+        if !supported {
+            errors.push(ValidationError::field(
+                field,
+                format!("model {} does not support {what}; choose a model whose `{}` flag is true in GET /api/images/models", self.model, what.replace('-', "_")),
+                "value_error",
+            ));
+        }
+        if !self.references.is_empty() && !info.references {
+            errors.push(ValidationError::field(
+                "references",
+                format!("model {} does not accept references; remove them or choose a model whose `references` flag is true", self.model),
+                "value_error",
+            ));
+        }
+        errors
+    }
+}
+
+/// What an image model can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImagesModelInfo {
+    /// True if the model is invoked via an external API
+    pub external: bool,
+    /// Source/provider identifier
+    pub provider: Provider,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = false))]
+    pub text_to_image: bool,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = false))]
+    pub image_to_image: bool,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = false))]
+    pub inpainting: bool,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = false))]
+    pub references: bool,
+    pub description: Option<String>,
+}
+
+#[cfg(feature = "openapi")]
+fn models_schema() -> utoipa::openapi::Object {
+    crate::common::model_map_schema(CONTRACT_MODELS, "ImagesModelInfo")
+}
+
+/// Answer of `GET /api/images/models`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageModelsResponse {
+    #[cfg_attr(feature = "openapi", schema(schema_with = models_schema))]
+    pub models: BTreeMap<String, ImagesModelInfo>,
+}
+
+create_response!(ImageCreateResponse);
+file_response!(ImageResponse);
