@@ -49,8 +49,16 @@ impl EngineConfig {
             database: data_dir.join("ddiffusion.db"),
             storage: data_dir.join("storage"),
             lanes: vec![
-                LaneConfig { name: "local".into(), concurrency: 1, time_limit: None },
-                LaneConfig { name: "external".into(), concurrency: 4, time_limit: Some(Duration::from_secs(600)) },
+                LaneConfig {
+                    name: "local".into(),
+                    concurrency: 1,
+                    time_limit: None,
+                },
+                LaneConfig {
+                    name: "external".into(),
+                    concurrency: 4,
+                    time_limit: Some(Duration::from_secs(600)),
+                },
             ],
             backlog_limit: 100,
             retention: Duration::from_secs(30 * 24 * 3600),
@@ -71,7 +79,13 @@ pub struct Identity {
 
 impl Default for Identity {
     fn default() -> Self {
-        Self { key_id: None, key_name: None, user_id: "unknown".into(), machine_id: "unknown".into(), client_addr: None }
+        Self {
+            key_id: None,
+            key_name: None,
+            user_id: "unknown".into(),
+            machine_id: "unknown".into(),
+            client_addr: None,
+        }
     }
 }
 
@@ -179,7 +193,11 @@ impl Engine {
             .lanes
             .iter()
             .map(|lane| {
-                let state = Lane { config: lane.clone(), wake: Notify::new(), slots: Arc::new(Semaphore::new(lane.concurrency.max(1))) };
+                let state = Lane {
+                    config: lane.clone(),
+                    wake: Notify::new(),
+                    slots: Arc::new(Semaphore::new(lane.concurrency.max(1))),
+                };
                 (lane.name.clone(), Arc::new(state))
             })
             .collect();
@@ -196,7 +214,9 @@ impl Engine {
             instance_id,
             started_at: now_millis(),
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Registers the executor for a (domain, model) pair on a lane.
@@ -204,20 +224,39 @@ impl Engine {
     /// # Panics
     /// If `lane` is not one of the configured lanes.
     pub fn register(&self, domain: Domain, model: &str, lane: &str, executor: Arc<dyn Executor>) {
-        assert!(self.inner.lanes.contains_key(lane), "lane {lane} is not configured");
-        let registration = Registration { lane: lane.to_owned(), executor };
-        self.inner.executors.write().unwrap().insert((domain, model.to_owned()), registration);
+        assert!(
+            self.inner.lanes.contains_key(lane),
+            "lane {lane} is not configured"
+        );
+        let registration = Registration {
+            lane: lane.to_owned(),
+            executor,
+        };
+        self.inner
+            .executors
+            .write()
+            .unwrap()
+            .insert((domain, model.to_owned()), registration);
     }
 
     /// Returns the lane of a registered model.
     pub fn lane_of(&self, domain: Domain, model: &str) -> Option<String> {
-        self.inner.executors.read().unwrap().get(&(domain, model.to_owned())).map(|r| r.lane.clone())
+        self.inner
+            .executors
+            .read()
+            .unwrap()
+            .get(&(domain, model.to_owned()))
+            .map(|r| r.lane.clone())
     }
 
     /// Registered model names of a domain, sorted.
     pub fn models(&self, domain: Domain) -> Vec<String> {
         let executors = self.inner.executors.read().unwrap();
-        let mut names: Vec<String> = executors.keys().filter(|(d, _)| *d == domain).map(|(_, m)| m.clone()).collect();
+        let mut names: Vec<String> = executors
+            .keys()
+            .filter(|(d, _)| *d == domain)
+            .map(|(_, m)| m.clone())
+            .collect();
         names.sort();
         names
     }
@@ -246,10 +285,14 @@ impl Engine {
         for lane in self.inner.lanes.values() {
             let engine = self.clone();
             let lane = lane.clone();
-            self.inner.tasks.spawn(async move { engine.dispatch(lane).await });
+            self.inner
+                .tasks
+                .spawn(async move { engine.dispatch(lane).await });
         }
         let engine = self.clone();
-        self.inner.tasks.spawn(async move { engine.retention_loop().await });
+        self.inner
+            .tasks
+            .spawn(async move { engine.retention_loop().await });
         Ok(())
     }
 
@@ -261,15 +304,24 @@ impl Engine {
             job.token.cancel();
         }
         self.inner.tasks.close();
-        if tokio::time::timeout(grace, self.inner.tasks.wait()).await.is_err() {
-            tracing::warn!(grace_seconds = grace.as_secs(), "running jobs did not stop in time; they run again at the next start");
+        if tokio::time::timeout(grace, self.inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "running jobs did not stop in time; they run again at the next start"
+            );
         }
     }
 
     /// Stores a job and queues it. The row is committed when this returns.
     pub async fn submit(&self, job: NewJob) -> Result<JobRecord, SubmitError> {
         let Some(lane) = self.lane_of(job.domain, &job.model) else {
-            return Err(SubmitError::UnknownModel { domain: job.domain, model: job.model });
+            return Err(SubmitError::UnknownModel {
+                domain: job.domain,
+                model: job.model,
+            });
         };
         let limit = self.inner.config.backlog_limit;
         let inserted = sqlx::query(
@@ -325,12 +377,19 @@ impl Engine {
     }
 
     /// Position of a waiting job in its lane; `None` once it left the queue.
-    pub async fn queue_position(&self, job: &JobRecord) -> Result<Option<QueuePosition>, EngineError> {
+    pub async fn queue_position(
+        &self,
+        job: &JobRecord,
+    ) -> Result<Option<QueuePosition>, EngineError> {
         if job.state() != JobState::Queued {
             return Ok(None);
         }
         let (position, total) = store::queue_position(&self.inner.pool, job).await?;
-        Ok(Some(QueuePosition { position, queue: job.lane.clone(), total }))
+        Ok(Some(QueuePosition {
+            position,
+            queue: job.lane.clone(),
+            total,
+        }))
     }
 
     /// Lists jobs newest first, optionally filtered by state and domain.
@@ -347,13 +406,15 @@ impl Engine {
             .bind(domain.map(Domain::as_str))
             .fetch_one(&self.inner.pool)
             .await?;
-        let records: Vec<JobRecord> = sqlx::query_as(&format!("{SELECT_JOB} {filter} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"))
-            .bind(state.map(JobState::as_str))
-            .bind(domain.map(Domain::as_str))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.inner.pool)
-            .await?;
+        let records: Vec<JobRecord> = sqlx::query_as(&format!(
+            "{SELECT_JOB} {filter} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+        ))
+        .bind(state.map(JobState::as_str))
+        .bind(domain.map(Domain::as_str))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.inner.pool)
+        .await?;
         let mut jobs = Vec::with_capacity(records.len());
         for mut record in records {
             if let Some(running) = self.inner.running.lock().unwrap().get(&record.uuid()) {
@@ -362,7 +423,12 @@ impl Engine {
             let position = self.queue_position(&record).await?;
             jobs.push(record.summary(position));
         }
-        Ok(JobList { jobs, total, offset, limit })
+        Ok(JobList {
+            jobs,
+            total,
+            offset,
+            limit,
+        })
     }
 
     /// Cancels a job: a waiting one at once, a running one at its executor's next check.
@@ -390,7 +456,9 @@ impl Engine {
 
         match store::fetch_job(&self.inner.pool, &id.to_string()).await? {
             None => Ok(CancelOutcome::NotFound),
-            Some(record) if record.state().is_finished() => Ok(CancelOutcome::AlreadyFinished(record.state())),
+            Some(record) if record.state().is_finished() => {
+                Ok(CancelOutcome::AlreadyFinished(record.state()))
+            }
             // Claimed by a dispatcher between the two checks above: its token is registered now.
             Some(_) => Box::pin(self.cancel(id)).await,
         }
@@ -403,7 +471,11 @@ impl Engine {
                 .fetch_all(&self.inner.pool)
                 .await?;
         let count = |lane: &str, status: &str| {
-            counts.iter().find(|(l, s, _)| l == lane && s == status).map(|(_, _, n)| *n).unwrap_or(0)
+            counts
+                .iter()
+                .find(|(l, s, _)| l == lane && s == status)
+                .map(|(_, _, n)| *n)
+                .unwrap_or(0)
         };
         let mut lanes: Vec<LaneStatus> = self
             .inner
@@ -423,7 +495,11 @@ impl Engine {
     }
 
     pub async fn waiting_count(&self) -> Result<i64, EngineError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetch_one(&self.inner.pool).await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
+                .fetch_one(&self.inner.pool)
+                .await?,
+        )
     }
 
     pub fn backlog_limit(&self) -> i64 {
@@ -438,11 +514,12 @@ impl Engine {
     /// Returns the number of jobs deleted.
     pub async fn sweep_retention(&self) -> Result<usize, EngineError> {
         let cutoff = now_millis() - self.inner.config.retention.as_millis() as i64;
-        let expired: Vec<JobRecord> =
-            sqlx::query_as(&format!("{SELECT_JOB} WHERE finished_at IS NOT NULL AND finished_at < ?"))
-                .bind(cutoff)
-                .fetch_all(&self.inner.pool)
-                .await?;
+        let expired: Vec<JobRecord> = sqlx::query_as(&format!(
+            "{SELECT_JOB} WHERE finished_at IS NOT NULL AND finished_at < ?"
+        ))
+        .bind(cutoff)
+        .fetch_all(&self.inner.pool)
+        .await?;
         for job in &expired {
             for relative in job.output_paths().iter().chain(job.input_paths().iter()) {
                 let path = self.inner.config.storage.join(relative);
@@ -454,10 +531,16 @@ impl Engine {
             }
             let input_dir = self.inner.config.storage.join("inputs").join(&job.id);
             let _ = tokio::fs::remove_dir(&input_dir).await;
-            sqlx::query("DELETE FROM jobs WHERE id = ?").bind(&job.id).execute(&self.inner.pool).await?;
+            sqlx::query("DELETE FROM jobs WHERE id = ?")
+                .bind(&job.id)
+                .execute(&self.inner.pool)
+                .await?;
         }
         if !expired.is_empty() {
-            tracing::info!(deleted = expired.len(), "retention deleted expired jobs and their files");
+            tracing::info!(
+                deleted = expired.len(),
+                "retention deleted expired jobs and their files"
+            );
         }
         Ok(expired.len())
     }
@@ -478,18 +561,23 @@ impl Engine {
     /// those that were already on their second attempt.
     async fn recover(&self) -> Result<(), EngineError> {
         let pool = &self.inner.pool;
-        let interrupted: Vec<(String, i64)> = sqlx::query_as("SELECT id, attempts FROM jobs WHERE status = 'running'")
-            .fetch_all(pool)
-            .await?;
+        let interrupted: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, attempts FROM jobs WHERE status = 'running'")
+                .fetch_all(pool)
+                .await?;
         for (id, attempts) in interrupted {
             if attempts >= 2 {
-                let message = format!("interrupted by a server restart on attempt {attempts}; not retried again");
-                sqlx::query("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?")
-                    .bind(now_millis())
-                    .bind(&message)
-                    .bind(&id)
-                    .execute(pool)
-                    .await?;
+                let message = format!(
+                    "interrupted by a server restart on attempt {attempts}; not retried again"
+                );
+                sqlx::query(
+                    "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                )
+                .bind(now_millis())
+                .bind(&message)
+                .bind(&id)
+                .execute(pool)
+                .await?;
                 store::append_log(pool, &id, &format!("Failed: {message}")).await?;
                 tracing::warn!(job = %id, attempts, "job interrupted again by a restart; marked failed");
             } else {
@@ -497,7 +585,12 @@ impl Engine {
                     .bind(&id)
                     .execute(pool)
                     .await?;
-                store::append_log(pool, &id, "Queued again: a server restart interrupted attempt 1").await?;
+                store::append_log(
+                    pool,
+                    &id,
+                    "Queued again: a server restart interrupted attempt 1",
+                )
+                .await?;
                 tracing::warn!(job = %id, "job interrupted by a restart; queued again");
             }
         }
@@ -516,7 +609,9 @@ impl Engine {
                 match self.claim_next(&lane.config.name).await {
                     Ok(Some(job)) => break job,
                     Ok(None) => {}
-                    Err(error) => tracing::error!(lane = %lane.config.name, %error, "could not take the next job"),
+                    Err(error) => {
+                        tracing::error!(lane = %lane.config.name, %error, "could not take the next job")
+                    }
                 }
                 tokio::select! {
                     _ = self.inner.shutdown.cancelled() => return,
@@ -536,7 +631,10 @@ impl Engine {
     }
 
     /// Marks the next waiting job of a lane as running and registers its token.
-    async fn claim_next(&self, lane: &str) -> Result<Option<(JobRecord, CancellationToken)>, EngineError> {
+    async fn claim_next(
+        &self,
+        lane: &str,
+    ) -> Result<Option<(JobRecord, CancellationToken)>, EngineError> {
         let pool = &self.inner.pool;
         loop {
             let candidate: Option<String> = sqlx::query_scalar(
@@ -551,11 +649,14 @@ impl Engine {
             // The token is registered before the row changes state, so a
             // cancellation that sees the job running always finds its token.
             let token = self.inner.shutdown.child_token();
-            self.inner
-                .running
-                .lock()
-                .unwrap()
-                .insert(uuid, RunningJob { token: token.clone(), progress: 0.0, cancel_requested: false });
+            self.inner.running.lock().unwrap().insert(
+                uuid,
+                RunningJob {
+                    token: token.clone(),
+                    progress: 0.0,
+                    cancel_requested: false,
+                },
+            );
             let claimed = sqlx::query(
                 "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1, progress = 0 \
                  WHERE id = ? AND status = 'queued'",
@@ -566,7 +667,9 @@ impl Engine {
             .await;
             match claimed {
                 Ok(result) if result.rows_affected() == 1 => {
-                    let record = store::fetch_job(pool, &id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                    let record = store::fetch_job(pool, &id)
+                        .await?
+                        .ok_or(sqlx::Error::RowNotFound)?;
                     return Ok(Some((record, token)));
                 }
                 Ok(_) => {
@@ -581,7 +684,12 @@ impl Engine {
     }
 
     /// Runs one claimed job to its end and records the outcome.
-    async fn run(&self, (job, token): (JobRecord, CancellationToken), lane: &str, time_limit: Option<Duration>) {
+    async fn run(
+        &self,
+        (job, token): (JobRecord, CancellationToken),
+        lane: &str,
+        time_limit: Option<Duration>,
+    ) {
         let id = job.uuid();
         self.publish_state(&job).await;
         let executor = self
@@ -589,12 +697,18 @@ impl Engine {
             .executors
             .read()
             .unwrap()
-            .get(&(protocol::Domain::parse(&job.domain).unwrap_or(Domain::Images), job.model.clone()))
+            .get(&(
+                protocol::Domain::parse(&job.domain).unwrap_or(Domain::Images),
+                job.model.clone(),
+            ))
             .map(|registration| registration.executor.clone());
 
         let (updates, receiver) = mpsc::unbounded_channel();
         let writer = tokio::spawn(self.clone().write_updates(id, receiver));
-        let _ = updates.send(Update::Log(format!("Started on the {lane} lane, attempt {}", job.attempts)));
+        let _ = updates.send(Update::Log(format!(
+            "Started on the {lane} lane, attempt {}",
+            job.attempts
+        )));
 
         let result = match executor {
             None => Err(JobError::Failed(format!(
@@ -619,9 +733,25 @@ impl Engine {
         drop(updates);
         let _ = writer.await;
 
-        let cancel_requested = self.inner.running.lock().unwrap().get(&id).is_some_and(|job| job.cancel_requested);
+        let cancel_requested = self
+            .inner
+            .running
+            .lock()
+            .unwrap()
+            .get(&id)
+            .is_some_and(|job| job.cancel_requested);
         let shutting_down = self.inner.shutdown.is_cancelled() && !cancel_requested;
-        if let Err(error) = self.finish(&job, result, cancel_requested, shutting_down, lane, time_limit).await {
+        if let Err(error) = self
+            .finish(
+                &job,
+                result,
+                cancel_requested,
+                shutting_down,
+                lane,
+                time_limit,
+            )
+            .await
+        {
             tracing::error!(job = %id, %error, "could not record the end of a job");
         }
         self.inner.running.lock().unwrap().remove(&id);
@@ -668,21 +798,42 @@ impl Engine {
                     .bind(id)
                     .execute(pool)
                     .await?;
-                store::append_log(pool, id, "Queued again: the server shut down while this job ran").await?;
+                store::append_log(
+                    pool,
+                    id,
+                    "Queued again: the server shut down while this job ran",
+                )
+                .await?;
                 tracing::info!(job = %id, "job queued again at shutdown");
                 return Ok(());
             }
-            Err(_) if cancel_requested => (JobState::Cancelled, None, JobOutput::default(), "Cancelled while running".to_owned()),
+            Err(_) if cancel_requested => (
+                JobState::Cancelled,
+                None,
+                JobOutput::default(),
+                "Cancelled while running".to_owned(),
+            ),
             Err(JobError::Cancelled) => {
                 let message = match time_limit {
-                    Some(limit) => format!("job exceeded the {lane} lane's time limit of {} s", limit.as_secs()),
+                    Some(limit) => format!(
+                        "job exceeded the {lane} lane's time limit of {} s",
+                        limit.as_secs()
+                    ),
                     None => "job was cancelled".to_owned(),
                 };
-                (JobState::Failed, Some(message.clone()), JobOutput::default(), format!("Failed: {message}"))
+                (
+                    JobState::Failed,
+                    Some(message.clone()),
+                    JobOutput::default(),
+                    format!("Failed: {message}"),
+                )
             }
-            Err(JobError::Failed(message)) => {
-                (JobState::Failed, Some(message.clone()), JobOutput::default(), format!("Failed: {message}"))
-            }
+            Err(JobError::Failed(message)) => (
+                JobState::Failed,
+                Some(message.clone()),
+                JobOutput::default(),
+                format!("Failed: {message}"),
+            ),
         };
         store::append_log(pool, id, &log).await?;
         sqlx::query(
@@ -700,7 +851,9 @@ impl Engine {
         .await?;
         match &error {
             Some(error) => tracing::warn!(job = %id, model = %job.model, %error, "job failed"),
-            None => tracing::info!(job = %id, model = %job.model, status = state.as_str(), elapsed_ms = now - job.started_at.unwrap_or(now), "job finished"),
+            None => {
+                tracing::info!(job = %id, model = %job.model, status = state.as_str(), elapsed_ms = now - job.started_at.unwrap_or(now), "job finished")
+            }
         }
         if let Some(record) = store::fetch_job(pool, id).await? {
             self.publish_state(&record).await;
@@ -713,7 +866,9 @@ impl Engine {
             return;
         }
         let position = self.queue_position(record).await.ok().flatten();
-        let _ = self.inner.events.send(JobEvent::State { job: record.summary(position) });
+        let _ = self.inner.events.send(JobEvent::State {
+            job: record.summary(position),
+        });
     }
 }
 
@@ -758,6 +913,11 @@ async fn run_with_limit(
 
 async fn instance_id(pool: &SqlitePool) -> Result<String, sqlx::Error> {
     let fresh = Uuid::new_v4().to_string();
-    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?)").bind(&fresh).execute(pool).await?;
-    sqlx::query_scalar("SELECT value FROM meta WHERE key = 'instance_id'").fetch_one(pool).await
+    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?)")
+        .bind(&fresh)
+        .execute(pool)
+        .await?;
+    sqlx::query_scalar("SELECT value FROM meta WHERE key = 'instance_id'")
+        .fetch_one(pool)
+        .await
 }

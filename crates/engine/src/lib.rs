@@ -15,6 +15,9 @@ mod engine;
 pub mod keys;
 pub mod store;
 
-pub use context::{ExecutorFuture, Executor, JobContext, JobError, JobOutput};
-pub use engine::{CancelOutcome, Engine, EngineConfig, EngineError, Identity, LaneConfig, NewJob, SubmitError};
+pub use context::{Executor, ExecutorFuture, JobContext, JobError, JobOutput};
+pub use engine::{
+    CancelOutcome, Engine, EngineConfig, EngineError, Identity, LaneConfig, NewJob, SubmitError,
+};
+pub use sqlx::SqlitePool;
 pub use store::{JobRecord, JobState};

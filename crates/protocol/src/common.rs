@@ -29,7 +29,10 @@ pub enum TaskStatus {
 impl TaskStatus {
     /// Returns true for the states a task never leaves.
     pub fn is_finished(self) -> bool {
-        matches!(self, Self::Success | Self::Failure | Self::Revoked | Self::Rejected | Self::Ignored)
+        matches!(
+            self,
+            Self::Success | Self::Failure | Self::Revoked | Self::Rejected | Self::Ignored
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -108,7 +111,11 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(loc: Vec<Location>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
-        Self { loc, msg: msg.into(), kind: kind.into() }
+        Self {
+            loc,
+            msg: msg.into(),
+            kind: kind.into(),
+        }
     }
 
     /// Builds an error located at `body.<field>`.
@@ -149,7 +156,11 @@ pub fn collapse_whitespace(text: &str) -> String {
 
 /// Builds the schema of a string field that accepts one of `values`.
 #[cfg(feature = "openapi")]
-pub(crate) fn string_enum_schema(values: &[&str], default: Option<&str>, description: &str) -> utoipa::openapi::Object {
+pub(crate) fn string_enum_schema(
+    values: &[&str],
+    default: Option<&str>,
+    description: &str,
+) -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
 
     let mut builder = ObjectBuilder::new()
@@ -172,10 +183,15 @@ pub(crate) fn model_map_schema(names: &[&str], info_schema: &str) -> utoipa::ope
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .title(Some("Models"))
-        .additional_properties(Some(AdditionalProperties::RefOr(Ref::from_schema_name(info_schema).into())))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            Ref::from_schema_name(info_schema).into(),
+        )))
         .build();
     object.property_names = Some(Box::new(
-        ObjectBuilder::new().enum_values(Some(names.iter().copied())).build().into(),
+        ObjectBuilder::new()
+            .enum_values(Some(names.iter().copied()))
+            .build()
+            .into(),
     ));
     object
 }

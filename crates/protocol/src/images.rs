@@ -3,15 +3,30 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::common::{create_response, file_response, collapse_whitespace};
+use crate::common::{collapse_whitespace, create_response, file_response};
 use crate::{Provider, ValidationError};
 
 /// Model names of the original contract. The server accepts the models its
 /// catalogue lists; this list only documents the contract's names.
 pub const CONTRACT_MODELS: &[&str] = &[
-    "sd-xl", "flux-1", "flux-2", "flux-2-klein", "qwen-image", "z-image", "depth-anything-2", "sam-2", "sam-3",
-    "real-esrgan-x4", "gpt-image-1", "runway-gen-4", "flux-1-pro", "flux-2-pro", "topazlabs-upscale", "gemini-2",
-    "gemini-3", "seedream-4",
+    "sd-xl",
+    "flux-1",
+    "flux-2",
+    "flux-2-klein",
+    "qwen-image",
+    "z-image",
+    "depth-anything-2",
+    "sam-2",
+    "sam-3",
+    "real-esrgan-x4",
+    "gpt-image-1",
+    "runway-gen-4",
+    "flux-1-pro",
+    "flux-2-pro",
+    "topazlabs-upscale",
+    "gemini-2",
+    "gemini-3",
+    "seedream-4",
 ];
 
 fn default_prompt() -> String {
@@ -32,7 +47,11 @@ fn default_strength() -> f64 {
 
 #[cfg(feature = "openapi")]
 fn model_schema() -> utoipa::openapi::Object {
-    crate::common::string_enum_schema(CONTRACT_MODELS, None, "Name of the model; GET /api/images/models lists those this server runs")
+    crate::common::string_enum_schema(
+        CONTRACT_MODELS,
+        None,
+        "Name of the model; GET /api/images/models lists those this server runs",
+    )
 }
 
 /// A request to generate or transform an image.
@@ -43,7 +62,10 @@ pub struct ImageRequest {
     pub model: String,
     /// Positive Prompt text
     #[serde(default = "default_prompt")]
-    #[cfg_attr(feature = "openapi", schema(default = "Detailed, 8k, photorealistic", format = "multi_line"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(default = "Detailed, 8k, photorealistic", format = "multi_line")
+    )]
     pub prompt: String,
     #[serde(default = "default_height")]
     #[cfg_attr(feature = "openapi", schema(default = 720))]
@@ -56,13 +78,30 @@ pub struct ImageRequest {
     pub seed: i64,
     /// How strongly to transform the input image (image-to-image and inpainting only). Ignored for text-to-image.
     #[serde(default = "default_strength")]
-    #[cfg_attr(feature = "openapi", schema(default = 0.5, minimum = 0.0, maximum = 1.0))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(default = 0.5, minimum = 0.0, maximum = 1.0)
+    )]
     pub strength: f64,
     /// Base64 image. Given without a mask, it runs image-to-image from this image; its size replaces width and height.
-    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 104857600,
+            content_encoding = "base64",
+            content_media_type = "image/*"
+        )
+    )]
     pub image: Option<String>,
     /// Base64 image mask for inpainting; requires `image`. Non-zero or opaque pixels mark the area to change.
-    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 104857600,
+            content_encoding = "base64",
+            content_media_type = "image/*"
+        )
+    )]
     pub mask: Option<String>,
     /// Optional reference images that guide models which support references.
     #[serde(default)]
@@ -74,7 +113,14 @@ pub struct ImageRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct References {
     /// Base64 image string
-    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 104857600,
+            content_encoding = "base64",
+            content_media_type = "image/*"
+        )
+    )]
     pub image: String,
 }
 
@@ -106,7 +152,10 @@ impl ImageRequest {
         if !(0.0..=1.0).contains(&self.strength) {
             errors.push(ValidationError::field(
                 "strength",
-                format!("strength is {}, but it must be between 0.0 and 1.0", self.strength),
+                format!(
+                    "strength is {}, but it must be between 0.0 and 1.0",
+                    self.strength
+                ),
                 "value_error",
             ));
         }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::TaskStatus;
 
 /// A family of requests with its own routes under `/api/{domain}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Domain {
@@ -18,7 +18,12 @@ pub enum Domain {
 }
 
 impl Domain {
-    pub const ALL: [Domain; 4] = [Domain::Images, Domain::Texts, Domain::Videos, Domain::Workflows];
+    pub const ALL: [Domain; 4] = [
+        Domain::Images,
+        Domain::Texts,
+        Domain::Videos,
+        Domain::Workflows,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -134,6 +139,13 @@ pub struct SystemStatus {
     pub backlog_limit: i64,
 }
 
+/// Any domain's POST answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedJob {
+    pub id: Uuid,
+    pub status: TaskStatus,
+}
+
 /// Any domain's GET answer, with `output` left as JSON: a list of URLs for
 /// images, videos and workflows, a string for texts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,7 +165,10 @@ impl JobResponse {
     /// Download URLs of the outputs; empty for text jobs.
     pub fn output_urls(&self) -> Vec<String> {
         match &self.output {
-            serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             _ => Vec::new(),
         }
     }

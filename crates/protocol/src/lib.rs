@@ -20,4 +20,7 @@ pub use common::{
     DeleteResponse, ErrorDetail, HttpValidationError, InternalError, Location, Provider,
     TaskStatus, ValidationError, BASE64_MAX_LENGTH,
 };
-pub use jobs::{Domain, JobEvent, JobList, JobResponse, JobSummary, LaneStatus, QueuePosition, SystemStatus};
+pub use jobs::{
+    CreatedJob, Domain, JobEvent, JobList, JobResponse, JobSummary, LaneStatus, QueuePosition,
+    SystemStatus,
+};

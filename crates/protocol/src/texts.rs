@@ -15,7 +15,11 @@ fn default_model() -> String {
 
 #[cfg(feature = "openapi")]
 fn model_schema() -> utoipa::openapi::Object {
-    crate::common::string_enum_schema(CONTRACT_MODELS, Some("qwen-2"), "Name of the model; GET /api/texts/models lists those this server runs")
+    crate::common::string_enum_schema(
+        CONTRACT_MODELS,
+        Some("qwen-2"),
+        "Name of the model; GET /api/texts/models lists those this server runs",
+    )
 }
 
 /// Instruction preset sent to a text model before the user's prompt.

@@ -8,8 +8,17 @@ use crate::{Provider, ValidationError};
 
 /// Model names of the original contract.
 pub const CONTRACT_MODELS: &[&str] = &[
-    "ltx-video", "wan-2", "hunyuan-video-1", "sam-3", "runway-gen-4", "runway-upscale", "seedance-1", "kling-2",
-    "veo-3", "sora-2", "hailuo-2",
+    "ltx-video",
+    "wan-2",
+    "hunyuan-video-1",
+    "sam-3",
+    "runway-gen-4",
+    "runway-upscale",
+    "seedance-1",
+    "kling-2",
+    "veo-3",
+    "sora-2",
+    "hailuo-2",
 ];
 
 /// Fewest frames a video request may ask for.
@@ -35,7 +44,11 @@ fn default_seed() -> i64 {
 
 #[cfg(feature = "openapi")]
 fn model_schema() -> utoipa::openapi::Object {
-    crate::common::string_enum_schema(CONTRACT_MODELS, None, "Name of the model; GET /api/videos/models lists those this server runs")
+    crate::common::string_enum_schema(
+        CONTRACT_MODELS,
+        None,
+        "Name of the model; GET /api/videos/models lists those this server runs",
+    )
 }
 
 /// A request to generate or transform a video.
@@ -46,7 +59,13 @@ pub struct VideoRequest {
     pub model: String,
     /// Positive Prompt text
     #[serde(default = "default_prompt")]
-    #[cfg_attr(feature = "openapi", schema(default = "Slow camera zoom in, 4k, high quality, cinematic, realistic", format = "multi_line"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            default = "Slow camera zoom in, 4k, high quality, cinematic, realistic",
+            format = "multi_line"
+        )
+    )]
     pub prompt: String,
     #[serde(default = "default_height")]
     #[cfg_attr(feature = "openapi", schema(default = 480))]
@@ -62,13 +81,34 @@ pub struct VideoRequest {
     #[cfg_attr(feature = "openapi", schema(default = 42))]
     pub seed: i64,
     /// Base64 image used as the first frame or as a reference.
-    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 104857600,
+            content_encoding = "base64",
+            content_media_type = "image/*"
+        )
+    )]
     pub image: Option<String>,
     /// Base64 image that guides the last frame; requires `image`.
-    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 104857600,
+            content_encoding = "base64",
+            content_media_type = "image/*"
+        )
+    )]
     pub last_image: Option<String>,
     /// Base64 video for video-to-video or upscaling.
-    #[cfg_attr(feature = "openapi", schema(max_length = 104857600, content_encoding = "base64", content_media_type = "video/*"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 104857600,
+            content_encoding = "base64",
+            content_media_type = "video/*"
+        )
+    )]
     pub video: Option<String>,
     /// Ask models that can to generate an audio track as well; costs more time.
     #[serde(default)]
@@ -88,7 +128,10 @@ impl VideoRequest {
         if !(MIN_FRAMES..=MAX_FRAMES).contains(&self.num_frames) {
             errors.push(ValidationError::field(
                 "num_frames",
-                format!("num_frames is {}, but it must be between {MIN_FRAMES} and {MAX_FRAMES}", self.num_frames),
+                format!(
+                    "num_frames is {}, but it must be between {MIN_FRAMES} and {MAX_FRAMES}",
+                    self.num_frames
+                ),
                 "value_error",
             ));
         }

@@ -1,1 +1,145 @@
-fn main() {}
+//! The `ddiffusion` command: server, key administration, OpenAPI export and job submission.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ddiffusion_server::config::{Paths, Settings};
+use ddiffusion_server::{docs, serve, submit};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ddiffusion",
+    version,
+    about = "Queue and run image, text and video models for artists"
+)]
+struct Cli {
+    /// Folder for the database, stored inputs and outputs, and the admin key
+    /// [default: the platform's data folder; env: DDIFFUSION_DATA_DIR].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the headless server.
+    Serve {
+        /// Address and port to listen on [default: 127.0.0.1:5000; env: DDIFFUSION_BIND].
+        #[arg(long)]
+        bind: Option<String>,
+        /// Register the dev-local and dev-external test models.
+        #[arg(long)]
+        dev_models: bool,
+    },
+    /// Manage API keys in the database.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the OpenAPI document as JSON.
+    Openapi,
+    /// Submit a job to a server (DDIFFUSION_API_ADDRESS, DDIFFUSION_API_KEY), wait and download the outputs.
+    Submit {
+        #[command(subcommand)]
+        command: submit::SubmitCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it; it is not shown again.
+    Create { name: String },
+    /// List keys without their secrets.
+    List,
+    /// Revoke a key by its ID.
+    Revoke { key_id: String },
+}
+
+fn init_logging(default: &str) {
+    let filter =
+        EnvFilter::try_from_env("DDIFFUSION_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { bind, dev_models } => {
+            init_logging("info");
+            let paths = Paths::resolve(cli.data_dir)?;
+            let mut settings = Settings::load(&paths.config_file)?;
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            settings.dev_models |= dev_models;
+            serve::run(paths, settings).await
+        }
+        Command::Keys { command } => {
+            init_logging("warn");
+            let paths = Paths::resolve(cli.data_dir)?;
+            let pool = engine::store::open(&paths.database())
+                .await
+                .with_context(|| format!("could not open {}", paths.database().display()))?;
+            keys(&pool, command).await
+        }
+        Command::Openapi => {
+            println!("{}", docs::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Submit { command } => {
+            init_logging("warn");
+            submit::run(command).await
+        }
+    }
+}
+
+async fn keys(pool: &engine::SqlitePool, command: KeysCommand) -> anyhow::Result<()> {
+    use engine::keys;
+    match command {
+        KeysCommand::Create { name } => {
+            let (key, stored) = keys::create(pool, &name).await?;
+            eprintln!(
+                "Created key {:?} with ID {}. Store it now: it is not shown again.",
+                stored.name, stored.key_id
+            );
+            println!("{key}");
+        }
+        KeysCommand::List => {
+            let stored = keys::list(pool).await?;
+            if stored.is_empty() {
+                eprintln!("No keys yet; create one with `ddiffusion keys create NAME`.");
+            }
+            for key in stored {
+                println!("{}\t{}\t{}", key.key_id, key.created_at, key.name);
+            }
+        }
+        KeysCommand::Revoke { key_id } => {
+            anyhow::ensure!(
+                keys::revoke(pool, &key_id).await?,
+                "no key has the ID {key_id:?}; `ddiffusion keys list` shows the IDs"
+            );
+            eprintln!("Revoked key {key_id}.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Routes this server adds to the original contract: `/api/jobs`,
+//! `/api/events` and `/api/system`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::{Json, Router};
+use engine::JobState;
+use futures_util::{Stream, StreamExt};
+use protocol::{
+    Domain, ErrorDetail, HttpValidationError, JobEvent, JobList, SystemStatus, TaskStatus,
+};
+use serde::Deserialize;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/jobs", get(jobs_list))
+        .route("/api/events", get(events_stream))
+        .route("/api/system", get(system_status))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct JobsQuery {
+    /// Only jobs with this status.
+    status: Option<TaskStatus>,
+    /// Only jobs of this domain.
+    domain: Option<Domain>,
+    /// Jobs to skip, newest first.
+    offset: Option<i64>,
+    /// Jobs to return, 1 to 500; 50 by default.
+    limit: Option<i64>,
+}
+
+/// Lists jobs of every domain, newest first.
+#[utoipa::path(
+    get, path = "/api/jobs", operation_id = "jobs_list", tag = "jobs",
+    params(JobsQuery),
+    responses(
+        (status = 200, description = "One page of jobs", body = JobList),
+        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+        (status = 422, description = "Invalid filter", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []))
+)]
+async fn jobs_list(
+    State(state): State<AppState>,
+    Query(query): Query<JobsQuery>,
+) -> Result<Json<JobList>, ApiError> {
+    let state_filter = match query.status {
+        None => None,
+        Some(status) => match JobState::from_task_status(status) {
+            Some(job_state) => Some(job_state),
+            None => {
+                return Ok(Json(JobList {
+                    jobs: Vec::new(),
+                    total: 0,
+                    offset: query.offset.unwrap_or(0),
+                    limit: 0,
+                }))
+            }
+        },
+    };
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::Validation(vec![protocol::ValidationError::new(
+            vec!["query".into(), "limit".into()],
+            format!("limit is {limit}, but it must be between 1 and 500"),
+            "value_error",
+        )]));
+    }
+    let offset = query.offset.unwrap_or(0).max(0);
+    Ok(Json(
+        state
+            .engine
+            .list(state_filter, query.domain, offset, limit)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// Follow only this job.
+    job: Option<Uuid>,
+}
+
+/// Streams job events as server-sent events. On connect it sends the current
+/// state of the job, or of every waiting and running job, so a client that
+/// reconnects misses nothing; then each state change, log line and progress update.
+#[utoipa::path(
+    get, path = "/api/events", operation_id = "events_stream", tag = "jobs",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "text/event-stream of JobEvent objects", body = JobEvent, content_type = "text/event-stream"),
+        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+        (status = 404, description = "Unknown job", body = ErrorDetail),
+    ),
+    security(("APIKeyHeader" = []))
+)]
+async fn events_stream(
+    State(state): State<AppState>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // Subscribe before reading the snapshot, so no change falls between the two.
+    let receiver = state.engine.subscribe();
+    let snapshot = snapshot(&state, query.job).await?;
+    let filter = query.job;
+
+    let initial = futures_util::stream::iter(snapshot.into_iter().map(|event| Ok(to_sse(&event))));
+    let live = BroadcastStream::new(receiver).filter_map(move |item| async move {
+        match item {
+            Ok(event) if filter.is_none_or(|id| id == event.job_id()) => Some(Ok(to_sse(&event))),
+            Ok(_) => None,
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "event stream client fell behind; it should reload the job list"
+                );
+                Some(Ok(Event::default()
+                    .event("lagged")
+                    .data(missed.to_string())))
+            }
+        }
+    });
+    let live = live.take_until(state.shutdown.clone().cancelled_owned());
+    Ok(
+        Sse::new(initial.chain(live))
+            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+    )
+}
+
+async fn snapshot(state: &AppState, job: Option<Uuid>) -> Result<Vec<JobEvent>, ApiError> {
+    let records = match job {
+        Some(id) => match state.engine.job(id).await? {
+            Some(record) => vec![record],
+            None => {
+                return Err(ApiError::NotFound(format!(
+                    "Task {id} not found: it never existed or it has expired"
+                )))
+            }
+        },
+        None => {
+            let mut active = state
+                .engine
+                .list(Some(JobState::Running), None, 0, 500)
+                .await?
+                .jobs;
+            active.extend(
+                state
+                    .engine
+                    .list(Some(JobState::Queued), None, 0, 500)
+                    .await?
+                    .jobs,
+            );
+            return Ok(active
+                .into_iter()
+                .map(|job| JobEvent::State { job })
+                .collect());
+        }
+    };
+    let mut events = Vec::new();
+    for record in records {
+        let position = state.engine.queue_position(&record).await?;
+        events.push(JobEvent::State {
+            job: record.summary(position),
+        });
+    }
+    Ok(events)
+}
+
+fn to_sse(event: &JobEvent) -> Event {
+    let name = match event {
+        JobEvent::State { .. } => "state",
+        JobEvent::Log { .. } => "log",
+        JobEvent::Progress { .. } => "progress",
+    };
+    Event::default()
+        .event(name)
+        .data(serde_json::to_string(event).unwrap_or_default())
+}
+
+/// Server version, instance id, lanes and devices.
+#[utoipa::path(
+    get, path = "/api/system", operation_id = "system_status", tag = "jobs",
+    responses(
+        (status = 200, description = "Server status", body = SystemStatus),
+        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+    ),
+    security(("APIKeyHeader" = []))
+)]
+async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatus>, ApiError> {
+    Ok(Json(SystemStatus {
+        version: env!("CARGO_PKG_VERSION").into(),
+        instance_id: state.engine.instance_id().into(),
+        started_at: engine::store::rfc3339(state.engine.started_at()),
+        lanes: state.engine.lane_status().await?,
+        // NOTE: lists the CPU only until local models bring GPU detection.
+        devices: vec!["cpu".into()],
+        waiting: state.engine.waiting_count().await?,
+        backlog_limit: state.engine.backlog_limit(),
+    }))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(jobs_list, events_stream, system_status))]
+pub struct ExtraApi;

@@ -1,0 +1,88 @@
+//! `ddiffusion serve`: the headless server.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use engine::Engine;
+
+use crate::config::{Paths, Settings};
+use crate::state::AppState;
+
+/// Time running jobs get to stop at shutdown before they are left to the
+/// restart recovery.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Opens the engine and returns the application state with the built-in models registered.
+pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<AppState> {
+    let admin_key = crate::auth::load_admin_key(&paths.data_dir)?;
+    let engine = Engine::open(settings.engine_config(&paths.data_dir))
+        .await
+        .with_context(|| {
+            format!(
+                "could not open the database in {}",
+                paths.data_dir.display()
+            )
+        })?;
+    let state = AppState::new(engine, settings, admin_key);
+    if state.settings.dev_models {
+        crate::dev_models::register(&state);
+        tracing::info!("dev models registered: dev-local, dev-external");
+    }
+    Ok(state)
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    let state = open_state(&paths, settings).await?;
+    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| {
+        format!("could not listen on {bind}; if another program uses the port, stop it or pass --bind 127.0.0.1:<other port>")
+    })?;
+    let address = listener.local_addr()?;
+    if !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "listening on a non-loopback address: other machines can reach this server; only API keys protect it, and requests \
+             must use a host name listed in allowed_hosts"
+        );
+    }
+
+    state.engine.start().await?;
+    tracing::info!(data_dir = %paths.data_dir.display(), config = %paths.config_file.display(), "server started");
+    // Tests and scripts read this line to learn the port when binding to port 0.
+    println!("ddiffusion listening on http://{address} (API docs at http://{address}/docs)");
+
+    let shutdown = state.shutdown.clone();
+    let engine = state.engine.clone();
+    let app = crate::app::build(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    })
+    .await?;
+    engine.shutdown(SHUTDOWN_GRACE).await;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,86 @@
+//! Shared state of the HTTP handlers and the model catalogue.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use engine::{Engine, Executor};
+use protocol::Domain;
+
+use crate::config::Settings;
+use crate::files::Signer;
+
+/// Models this server runs, with the information `GET /api/{domain}/models` lists.
+#[derive(Default)]
+pub struct Catalog {
+    models: RwLock<BTreeMap<(Domain, String), serde_json::Value>>,
+}
+
+impl Catalog {
+    /// Information of a model as JSON (`ImagesModelInfo`, `TextsModelInfo` or `VideosModelInfo`).
+    pub fn info(&self, domain: Domain, model: &str) -> Option<serde_json::Value> {
+        self.models
+            .read()
+            .unwrap()
+            .get(&(domain, model.to_owned()))
+            .cloned()
+    }
+
+    /// Models of a domain with their information, by name.
+    pub fn list(&self, domain: Domain) -> BTreeMap<String, serde_json::Value> {
+        let models = self.models.read().unwrap();
+        models
+            .iter()
+            .filter(|((d, _), _)| *d == domain)
+            .map(|((_, name), info)| (name.clone(), info.clone()))
+            .collect()
+    }
+
+    pub fn names(&self, domain: Domain) -> Vec<String> {
+        self.list(domain).into_keys().collect()
+    }
+}
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub settings: Arc<Settings>,
+    pub admin_key: Arc<String>,
+    pub signer: Signer,
+    pub catalog: Arc<Catalog>,
+    /// Cancelled when the server shuts down; ends the event streams.
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, settings: Settings, admin_key: String) -> Self {
+        let signer = Signer::from_admin_key(&admin_key, settings.signed_url_expiry_seconds);
+        Self {
+            engine,
+            settings: Arc::new(settings),
+            admin_key: Arc::new(admin_key),
+            signer,
+            catalog: Arc::new(Catalog::default()),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+        }
+    }
+
+    /// Makes a model available: lists it under `GET /api/{domain}/models` with
+    /// `info` and runs its jobs with `executor` on `lane`.
+    pub fn register_model(
+        &self,
+        domain: Domain,
+        name: &str,
+        info: impl serde::Serialize,
+        lane: &str,
+        executor: Arc<dyn Executor>,
+    ) {
+        let info = serde_json::to_value(info).expect("model information serializes to JSON");
+        self.catalog
+            .models
+            .write()
+            .unwrap()
+            .insert((domain, name.to_owned()), info);
+        self.engine.register(domain, name, lane, executor);
+    }
+}
