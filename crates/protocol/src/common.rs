@@ -103,6 +103,7 @@ impl From<usize> for Location {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationError {
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub loc: Vec<Location>,
     pub msg: String,
     #[serde(rename = "type")]

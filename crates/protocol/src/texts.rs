@@ -70,6 +70,7 @@ pub struct TextRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TextsModelInfo {
     /// Source/provider identifier
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub provider: Provider,
     /// True if the model is invoked via an external API
     pub external: bool,

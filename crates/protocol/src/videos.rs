@@ -180,6 +180,7 @@ pub struct VideosModelInfo {
     /// True if the model is invoked via an external API
     pub external: bool,
     /// Source/provider identifier
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub provider: Provider,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(default = false))]

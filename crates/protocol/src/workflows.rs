@@ -21,8 +21,8 @@ pub enum PatchClass {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Patch {
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub class_type: PatchClass,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub value: serde_json::Value,
 }
 

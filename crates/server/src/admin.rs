@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NameQuery {
     /// Name of the key: 3 to 50 letters, digits, spaces, '_' or '-'.
     name: Option<String>,

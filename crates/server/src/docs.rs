@@ -19,7 +19,7 @@ const REDOC_JS: &str = include_str!("../assets/redoc/redoc.standalone.js");
 #[openapi(
     info(title = "Deferred Diffusion API", description = "Queue image, text and video jobs on local models, external providers or remote servers."),
     paths(root, health),
-    components(schemas(protocol::TaskStatus, protocol::Provider, protocol::workflows::Patch, protocol::images::References, protocol::texts::SystemPrompt)),
+    components(schemas(protocol::TaskStatus, protocol::workflows::Patch, protocol::images::References, protocol::texts::SystemPrompt, protocol::images::ImagesModelInfo, protocol::texts::TextsModelInfo, protocol::videos::VideosModelInfo)),
     modifiers(&ApiKeyScheme),
 )]
 struct BaseApi;

@@ -1,0 +1,16 @@
+//! Integration tests: each test starts the real `ddiffusion` binary on
+//! 127.0.0.1 with its own data folder and SQLite file, and talks HTTP to it.
+
+mod harness;
+
+mod cancel;
+mod cli;
+mod contract;
+mod crash;
+mod events;
+mod lanes;
+mod lifecycle;
+mod limits;
+mod load;
+mod retention;
+mod security;
