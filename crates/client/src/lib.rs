@@ -32,10 +32,7 @@ pub enum ClientError {
         message: String,
     },
     #[error("could not write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("invalid answer from {url}: {message}")]
     Decode { url: String, message: String },
 }
@@ -77,12 +74,9 @@ impl Client {
     pub fn new(base: &str, key: Option<&str>) -> Result<Self> {
         let mut headers = HeaderMap::new();
         if let Some(key) = key.filter(|k| !k.is_empty()) {
-            let value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                ClientError::Decode {
-                    url: base.to_owned(),
-                    message: "the API key contains characters that cannot be sent in a header"
-                        .into(),
-                }
+            let value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ClientError::Decode {
+                url: base.to_owned(),
+                message: "the API key contains characters that cannot be sent in a header".into(),
             })?;
             headers.insert(AUTHORIZATION, value);
         }
@@ -108,8 +102,7 @@ impl Client {
 
     /// Creates a client from `DDIFFUSION_API_ADDRESS` and `DDIFFUSION_API_KEY`.
     pub fn from_env() -> Result<Self> {
-        let base =
-            std::env::var("DDIFFUSION_API_ADDRESS").unwrap_or_else(|_| DEFAULT_ADDRESS.to_owned());
+        let base = std::env::var("DDIFFUSION_API_ADDRESS").unwrap_or_else(|_| DEFAULT_ADDRESS.to_owned());
         let key = std::env::var("DDIFFUSION_API_KEY").ok();
         Self::new(&base, key.as_deref())
     }
@@ -121,8 +114,7 @@ impl Client {
     /// Submits a request to `POST /api/{domain}`.
     pub async fn submit(&self, domain: Domain, request: &impl Serialize) -> Result<CreatedJob> {
         let url = format!("{}/api/{domain}", self.base);
-        self.send(self.http.post(&url).json(request), "POST", &url)
-            .await
+        self.send(self.http.post(&url).json(request), "POST", &url).await
     }
 
     /// Reads `GET /api/{domain}/{id}`.
@@ -146,8 +138,7 @@ impl Client {
     /// Lists jobs of every domain, newest first.
     pub async fn jobs(&self, query: &JobQuery) -> Result<JobList> {
         let url = format!("{}/api/jobs", self.base);
-        self.send(self.http.get(&url).query(query), "GET", &url)
-            .await
+        self.send(self.http.get(&url).query(query), "GET", &url).await
     }
 
     pub async fn system(&self) -> Result<SystemStatus> {
@@ -198,15 +189,10 @@ impl Client {
             source,
         };
 
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|source| ClientError::Http {
-                url: url.to_owned(),
-                source,
-            })?;
+        let response = self.http.get(url).send().await.map_err(|source| ClientError::Http {
+            url: url.to_owned(),
+            source,
+        })?;
         let response = check_status(response, "GET", url).await?;
         tokio::fs::create_dir_all(folder).await.map_err(io_error)?;
         let mut file = tokio::fs::File::create(&partial).await.map_err(io_error)?;
@@ -240,12 +226,7 @@ impl Client {
         Ok(sse_events(response.bytes_stream(), url))
     }
 
-    async fn send<T: DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-        method: &str,
-        url: &str,
-    ) -> Result<T> {
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder, method: &str, url: &str) -> Result<T> {
         let response = request.send().await.map_err(|source| ClientError::Http {
             url: url.to_owned(),
             source,
@@ -263,11 +244,7 @@ impl Client {
 }
 
 /// Turns an error answer into [`ClientError::Api`] with the server's message.
-async fn check_status(
-    response: reqwest::Response,
-    method: &str,
-    url: &str,
-) -> Result<reqwest::Response> {
+async fn check_status(response: reqwest::Response, method: &str, url: &str) -> Result<reqwest::Response> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
@@ -296,19 +273,11 @@ pub fn error_message(body: &str) -> String {
                     .map(|parts| {
                         parts
                             .iter()
-                            .map(|p| {
-                                p.as_str()
-                                    .map(str::to_owned)
-                                    .unwrap_or_else(|| p.to_string())
-                            })
+                            .map(|p| p.as_str().map(str::to_owned).unwrap_or_else(|| p.to_string()))
                             .collect()
                     })
                     .unwrap_or_default();
-                format!(
-                    "{}: {}",
-                    location.join("."),
-                    error["msg"].as_str().unwrap_or_default()
-                )
+                format!("{}: {}", location.join("."), error["msg"].as_str().unwrap_or_default())
             })
             .collect::<Vec<_>>()
             .join("; "),
@@ -326,43 +295,38 @@ fn sse_events(
     bytes: impl Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
     url: String,
 ) -> impl Stream<Item = Result<JobEvent>> {
-    futures_util::stream::unfold(
-        (bytes, String::new(), url),
-        |(mut bytes, mut buffer, url)| async move {
-            loop {
-                if let Some(end) = buffer.find("\n\n") {
-                    let block: String = buffer.drain(..end + 2).collect();
-                    let data: Vec<&str> = block
-                        .lines()
-                        .filter_map(|line| line.strip_prefix("data:"))
-                        .map(str::trim_start)
-                        .collect();
-                    if data.is_empty() {
-                        continue;
-                    }
-                    match serde_json::from_str::<JobEvent>(&data.join("\n")) {
-                        Ok(event) => return Some((Ok(event), (bytes, buffer, url))),
-                        Err(_) => continue,
-                    }
+    futures_util::stream::unfold((bytes, String::new(), url), |(mut bytes, mut buffer, url)| async move {
+        loop {
+            if let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let data: Vec<&str> = block
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if data.is_empty() {
+                    continue;
                 }
-                match bytes.next().await {
-                    Some(Ok(chunk)) => {
-                        buffer.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"))
-                    }
-                    Some(Err(source)) => {
-                        return Some((
-                            Err(ClientError::Http {
-                                url: url.clone(),
-                                source,
-                            }),
-                            (bytes, buffer, url),
-                        ))
-                    }
-                    None => return None,
+                match serde_json::from_str::<JobEvent>(&data.join("\n")) {
+                    Ok(event) => return Some((Ok(event), (bytes, buffer, url))),
+                    Err(_) => continue,
                 }
             }
-        },
-    )
+            match bytes.next().await {
+                Some(Ok(chunk)) => buffer.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
+                Some(Err(source)) => {
+                    return Some((
+                        Err(ClientError::Http {
+                            url: url.clone(),
+                            source,
+                        }),
+                        (bytes, buffer, url),
+                    ))
+                }
+                None => return None,
+            }
+        }
+    })
 }
 
 /// Operating-system user name sent as `x-user-id`.

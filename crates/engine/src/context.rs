@@ -11,8 +11,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Future returned by [`Executor::run`].
-pub type ExecutorFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<JobOutput, JobError>> + Send + 'a>>;
+pub type ExecutorFuture<'a> = Pin<Box<dyn Future<Output = Result<JobOutput, JobError>> + Send + 'a>>;
 
 /// Runs jobs of one (domain, model) pair.
 ///
@@ -84,9 +83,7 @@ impl JobContext {
 
     /// Sets the fraction done, clamped to 0.0..=1.0.
     pub fn progress(&self, fraction: f64) {
-        let _ = self
-            .updates
-            .send(Update::Progress(fraction.clamp(0.0, 1.0)));
+        let _ = self.updates.send(Update::Progress(fraction.clamp(0.0, 1.0)));
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -121,16 +118,8 @@ impl JobContext {
     ///
     /// The bytes go to a temporary file that is renamed into place, so a
     /// reader never sees a half-written output.
-    pub async fn write_output(
-        &self,
-        index: usize,
-        extension: &str,
-        bytes: &[u8],
-    ) -> Result<String, JobError> {
-        let relative = format!(
-            "{}/{}/{}-{index}.{extension}",
-            self.domain, self.model, self.id
-        );
+    pub async fn write_output(&self, index: usize, extension: &str, bytes: &[u8]) -> Result<String, JobError> {
+        let relative = format!("{}/{}/{}-{index}.{extension}", self.domain, self.model, self.id);
         let path = self.storage.join(&relative);
         let partial = path.with_extension(format!("{extension}.partial"));
         let write = async {
@@ -140,9 +129,9 @@ impl JobContext {
             tokio::fs::write(&partial, bytes).await?;
             tokio::fs::rename(&partial, &path).await
         };
-        write.await.map_err(|error| {
-            JobError::Failed(format!("writing output {} failed: {error}", path.display()))
-        })?;
+        write
+            .await
+            .map_err(|error| JobError::Failed(format!("writing output {} failed: {error}", path.display())))?;
         Ok(relative)
     }
 }

@@ -214,9 +214,7 @@ impl Engine {
             instance_id,
             started_at: now_millis(),
         };
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// Registers the executor for a (domain, model) pair on a lane.
@@ -224,10 +222,7 @@ impl Engine {
     /// # Panics
     /// If `lane` is not one of the configured lanes.
     pub fn register(&self, domain: Domain, model: &str, lane: &str, executor: Arc<dyn Executor>) {
-        assert!(
-            self.inner.lanes.contains_key(lane),
-            "lane {lane} is not configured"
-        );
+        assert!(self.inner.lanes.contains_key(lane), "lane {lane} is not configured");
         let registration = Registration {
             lane: lane.to_owned(),
             executor,
@@ -285,14 +280,10 @@ impl Engine {
         for lane in self.inner.lanes.values() {
             let engine = self.clone();
             let lane = lane.clone();
-            self.inner
-                .tasks
-                .spawn(async move { engine.dispatch(lane).await });
+            self.inner.tasks.spawn(async move { engine.dispatch(lane).await });
         }
         let engine = self.clone();
-        self.inner
-            .tasks
-            .spawn(async move { engine.retention_loop().await });
+        self.inner.tasks.spawn(async move { engine.retention_loop().await });
         Ok(())
     }
 
@@ -304,10 +295,7 @@ impl Engine {
             job.token.cancel();
         }
         self.inner.tasks.close();
-        if tokio::time::timeout(grace, self.inner.tasks.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(grace, self.inner.tasks.wait()).await.is_err() {
             tracing::warn!(
                 grace_seconds = grace.as_secs(),
                 "running jobs did not stop in time; they run again at the next start"
@@ -377,10 +365,7 @@ impl Engine {
     }
 
     /// Position of a waiting job in its lane; `None` once it left the queue.
-    pub async fn queue_position(
-        &self,
-        job: &JobRecord,
-    ) -> Result<Option<QueuePosition>, EngineError> {
+    pub async fn queue_position(&self, job: &JobRecord) -> Result<Option<QueuePosition>, EngineError> {
         if job.state() != JobState::Queued {
             return Ok(None);
         }
@@ -406,15 +391,14 @@ impl Engine {
             .bind(domain.map(Domain::as_str))
             .fetch_one(&self.inner.pool)
             .await?;
-        let records: Vec<JobRecord> = sqlx::query_as(&format!(
-            "{SELECT_JOB} {filter} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
-        ))
-        .bind(state.map(JobState::as_str))
-        .bind(domain.map(Domain::as_str))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.inner.pool)
-        .await?;
+        let records: Vec<JobRecord> =
+            sqlx::query_as(&format!("{SELECT_JOB} {filter} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"))
+                .bind(state.map(JobState::as_str))
+                .bind(domain.map(Domain::as_str))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.inner.pool)
+                .await?;
         let mut jobs = Vec::with_capacity(records.len());
         for mut record in records {
             if let Some(running) = self.inner.running.lock().unwrap().get(&record.uuid()) {
@@ -433,11 +417,12 @@ impl Engine {
 
     /// Cancels a job: a waiting one at once, a running one at its executor's next check.
     pub async fn cancel(&self, id: Uuid) -> Result<CancelOutcome, EngineError> {
-        let updated = sqlx::query("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'")
-            .bind(now_millis())
-            .bind(id.to_string())
-            .execute(&self.inner.pool)
-            .await?;
+        let updated =
+            sqlx::query("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'")
+                .bind(now_millis())
+                .bind(id.to_string())
+                .execute(&self.inner.pool)
+                .await?;
         if updated.rows_affected() == 1 {
             store::append_log(&self.inner.pool, &id.to_string(), "Cancelled while waiting").await?;
             if let Some(record) = store::fetch_job(&self.inner.pool, &id.to_string()).await? {
@@ -456,9 +441,7 @@ impl Engine {
 
         match store::fetch_job(&self.inner.pool, &id.to_string()).await? {
             None => Ok(CancelOutcome::NotFound),
-            Some(record) if record.state().is_finished() => {
-                Ok(CancelOutcome::AlreadyFinished(record.state()))
-            }
+            Some(record) if record.state().is_finished() => Ok(CancelOutcome::AlreadyFinished(record.state())),
             // Claimed by a dispatcher between the two checks above: its token is registered now.
             Some(_) => Box::pin(self.cancel(id)).await,
         }
@@ -466,10 +449,11 @@ impl Engine {
 
     /// Running and waiting counts per lane.
     pub async fn lane_status(&self) -> Result<Vec<LaneStatus>, EngineError> {
-        let counts: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT lane, status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY lane, status")
-                .fetch_all(&self.inner.pool)
-                .await?;
+        let counts: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT lane, status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY lane, status",
+        )
+        .fetch_all(&self.inner.pool)
+        .await?;
         let count = |lane: &str, status: &str| {
             counts
                 .iter()
@@ -495,11 +479,9 @@ impl Engine {
     }
 
     pub async fn waiting_count(&self) -> Result<i64, EngineError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
-                .fetch_one(&self.inner.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
+            .fetch_one(&self.inner.pool)
+            .await?)
     }
 
     pub fn backlog_limit(&self) -> i64 {
@@ -561,23 +543,18 @@ impl Engine {
     /// those that were already on their second attempt.
     async fn recover(&self) -> Result<(), EngineError> {
         let pool = &self.inner.pool;
-        let interrupted: Vec<(String, i64)> =
-            sqlx::query_as("SELECT id, attempts FROM jobs WHERE status = 'running'")
-                .fetch_all(pool)
-                .await?;
+        let interrupted: Vec<(String, i64)> = sqlx::query_as("SELECT id, attempts FROM jobs WHERE status = 'running'")
+            .fetch_all(pool)
+            .await?;
         for (id, attempts) in interrupted {
             if attempts >= 2 {
-                let message = format!(
-                    "interrupted by a server restart on attempt {attempts}; not retried again"
-                );
-                sqlx::query(
-                    "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
-                )
-                .bind(now_millis())
-                .bind(&message)
-                .bind(&id)
-                .execute(pool)
-                .await?;
+                let message = format!("interrupted by a server restart on attempt {attempts}; not retried again");
+                sqlx::query("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?")
+                    .bind(now_millis())
+                    .bind(&message)
+                    .bind(&id)
+                    .execute(pool)
+                    .await?;
                 store::append_log(pool, &id, &format!("Failed: {message}")).await?;
                 tracing::warn!(job = %id, attempts, "job interrupted again by a restart; marked failed");
             } else {
@@ -585,12 +562,7 @@ impl Engine {
                     .bind(&id)
                     .execute(pool)
                     .await?;
-                store::append_log(
-                    pool,
-                    &id,
-                    "Queued again: a server restart interrupted attempt 1",
-                )
-                .await?;
+                store::append_log(pool, &id, "Queued again: a server restart interrupted attempt 1").await?;
                 tracing::warn!(job = %id, "job interrupted by a restart; queued again");
             }
         }
@@ -631,10 +603,7 @@ impl Engine {
     }
 
     /// Marks the next waiting job of a lane as running and registers its token.
-    async fn claim_next(
-        &self,
-        lane: &str,
-    ) -> Result<Option<(JobRecord, CancellationToken)>, EngineError> {
+    async fn claim_next(&self, lane: &str) -> Result<Option<(JobRecord, CancellationToken)>, EngineError> {
         let pool = &self.inner.pool;
         loop {
             let candidate: Option<String> = sqlx::query_scalar(
@@ -667,9 +636,7 @@ impl Engine {
             .await;
             match claimed {
                 Ok(result) if result.rows_affected() == 1 => {
-                    let record = store::fetch_job(pool, &id)
-                        .await?
-                        .ok_or(sqlx::Error::RowNotFound)?;
+                    let record = store::fetch_job(pool, &id).await?.ok_or(sqlx::Error::RowNotFound)?;
                     return Ok(Some((record, token)));
                 }
                 Ok(_) => {
@@ -684,12 +651,7 @@ impl Engine {
     }
 
     /// Runs one claimed job to its end and records the outcome.
-    async fn run(
-        &self,
-        (job, token): (JobRecord, CancellationToken),
-        lane: &str,
-        time_limit: Option<Duration>,
-    ) {
+    async fn run(&self, (job, token): (JobRecord, CancellationToken), lane: &str, time_limit: Option<Duration>) {
         let id = job.uuid();
         self.publish_state(&job).await;
         let executor = self
@@ -742,14 +704,7 @@ impl Engine {
             .is_some_and(|job| job.cancel_requested);
         let shutting_down = self.inner.shutdown.is_cancelled() && !cancel_requested;
         if let Err(error) = self
-            .finish(
-                &job,
-                result,
-                cancel_requested,
-                shutting_down,
-                lane,
-                time_limit,
-            )
+            .finish(&job, result, cancel_requested, shutting_down, lane, time_limit)
             .await
         {
             tracing::error!(job = %id, %error, "could not record the end of a job");
@@ -798,12 +753,7 @@ impl Engine {
                     .bind(id)
                     .execute(pool)
                     .await?;
-                store::append_log(
-                    pool,
-                    id,
-                    "Queued again: the server shut down while this job ran",
-                )
-                .await?;
+                store::append_log(pool, id, "Queued again: the server shut down while this job ran").await?;
                 tracing::info!(job = %id, "job queued again at shutdown");
                 return Ok(());
             }
@@ -815,10 +765,7 @@ impl Engine {
             ),
             Err(JobError::Cancelled) => {
                 let message = match time_limit {
-                    Some(limit) => format!(
-                        "job exceeded the {lane} lane's time limit of {} s",
-                        limit.as_secs()
-                    ),
+                    Some(limit) => format!("job exceeded the {lane} lane's time limit of {} s", limit.as_secs()),
                     None => "job was cancelled".to_owned(),
                 };
                 (
@@ -867,7 +814,7 @@ impl Engine {
         }
         let position = self.queue_position(record).await.ok().flatten();
         let _ = self.inner.events.send(JobEvent::State {
-            job: record.summary(position),
+            job: Box::new(record.summary(position)),
         });
     }
 }

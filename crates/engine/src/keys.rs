@@ -47,16 +47,14 @@ pub async fn create(pool: &SqlitePool, name: &str) -> Result<(String, StoredKey)
     let secret = random_hex(24);
     let salt = random_hex(16);
     let created_at = now_millis();
-    let inserted = sqlx::query(
-        "INSERT INTO api_keys (key_id, name, hash, salt, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(&key_id)
-    .bind(name)
-    .bind(hash(&secret, &salt))
-    .bind(&salt)
-    .bind(created_at)
-    .execute(pool)
-    .await;
+    let inserted = sqlx::query("INSERT INTO api_keys (key_id, name, hash, salt, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(&key_id)
+        .bind(name)
+        .bind(hash(&secret, &salt))
+        .bind(&salt)
+        .bind(created_at)
+        .execute(pool)
+        .await;
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -115,10 +113,7 @@ pub async fn verify(pool: &SqlitePool, token: &str) -> Result<Option<StoredKey>,
     let Some((name, stored_hash, salt, created_at)) = row else {
         return Ok(None);
     };
-    let matches: bool = hash(secret, &salt)
-        .as_bytes()
-        .ct_eq(stored_hash.as_bytes())
-        .into();
+    let matches: bool = hash(secret, &salt).as_bytes().ct_eq(stored_hash.as_bytes()).into();
     Ok(matches.then(|| StoredKey {
         key_id: (*key_id).to_owned(),
         name,
@@ -145,9 +140,7 @@ mod tests {
 
     async fn pool() -> (tempfile::TempDir, SqlitePool) {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::store::open(&dir.path().join("keys.db"))
-            .await
-            .unwrap();
+        let pool = crate::store::open(&dir.path().join("keys.db")).await.unwrap();
         (dir, pool)
     }
 
@@ -174,14 +167,8 @@ mod tests {
     #[tokio::test]
     async fn names_are_checked_and_unique() {
         let (_dir, pool) = pool().await;
-        assert!(matches!(
-            create(&pool, "ab").await,
-            Err(KeyError::InvalidName(_))
-        ));
-        assert!(matches!(
-            create(&pool, "bad/name").await,
-            Err(KeyError::InvalidName(_))
-        ));
+        assert!(matches!(create(&pool, "ab").await, Err(KeyError::InvalidName(_))));
+        assert!(matches!(create(&pool, "bad/name").await, Err(KeyError::InvalidName(_))));
         create(&pool, "houdini_farm-1").await.unwrap();
         assert!(matches!(
             create(&pool, "houdini_farm-1").await,

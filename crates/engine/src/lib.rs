@@ -16,8 +16,6 @@ pub mod keys;
 pub mod store;
 
 pub use context::{Executor, ExecutorFuture, JobContext, JobError, JobOutput};
-pub use engine::{
-    CancelOutcome, Engine, EngineConfig, EngineError, Identity, LaneConfig, NewJob, SubmitError,
-};
+pub use engine::{CancelOutcome, Engine, EngineConfig, EngineError, Identity, LaneConfig, NewJob, SubmitError};
 pub use sqlx::SqlitePool;
 pub use store::{JobRecord, JobState};

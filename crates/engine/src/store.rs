@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use protocol::{Domain, JobSummary, QueuePosition, TaskStatus};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
 /// Engine-side state of a job. [`JobState::task_status`] maps it onto the
@@ -176,10 +174,7 @@ pub(crate) const SELECT_JOB: &str = "SELECT seq, id, domain, model, lane, reques
      started_at, finished_at, attempts, error, outputs, output_text, inputs, progress, key_id, key_name, user_id, \
      machine_id, client_addr FROM jobs";
 
-pub(crate) async fn fetch_job(
-    pool: &SqlitePool,
-    id: &str,
-) -> Result<Option<JobRecord>, sqlx::Error> {
+pub(crate) async fn fetch_job(pool: &SqlitePool, id: &str) -> Result<Option<JobRecord>, sqlx::Error> {
     sqlx::query_as::<_, JobRecord>(&format!("{SELECT_JOB} WHERE id = ?"))
         .bind(id)
         .fetch_optional(pool)
@@ -203,10 +198,7 @@ pub(crate) async fn append_log(pool: &SqlitePool, id: &str, line: &str) -> Resul
 }
 
 /// Returns the 1-based position of a waiting job in its lane and the lane's waiting count.
-pub(crate) async fn queue_position(
-    pool: &SqlitePool,
-    job: &JobRecord,
-) -> Result<(i64, i64), sqlx::Error> {
+pub(crate) async fn queue_position(pool: &SqlitePool, job: &JobRecord) -> Result<(i64, i64), sqlx::Error> {
     let (ahead, total): (i64, i64) = sqlx::query_as(
         "SELECT \
            COALESCE(SUM(CASE WHEN priority > ?2 OR (priority = ?2 AND seq < ?3) THEN 1 ELSE 0 END), 0), \

@@ -157,11 +157,7 @@ pub fn collapse_whitespace(text: &str) -> String {
 
 /// Builds the schema of a string field that accepts one of `values`.
 #[cfg(feature = "openapi")]
-pub(crate) fn string_enum_schema(
-    values: &[&str],
-    default: Option<&str>,
-    description: &str,
-) -> utoipa::openapi::Object {
+pub(crate) fn string_enum_schema(values: &[&str], default: Option<&str>, description: &str) -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
 
     let mut builder = ObjectBuilder::new()

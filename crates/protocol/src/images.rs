@@ -78,29 +78,18 @@ pub struct ImageRequest {
     pub seed: i64,
     /// How strongly to transform the input image (image-to-image and inpainting only). Ignored for text-to-image.
     #[serde(default = "default_strength")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(default = 0.5, minimum = 0.0, maximum = 1.0)
-    )]
+    #[cfg_attr(feature = "openapi", schema(default = 0.5, minimum = 0.0, maximum = 1.0))]
     pub strength: f64,
     /// Base64 image. Given without a mask, it runs image-to-image from this image; its size replaces width and height.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 104857600,
-            content_encoding = "base64",
-            content_media_type = "image/*"
-        )
+        schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*")
     )]
     pub image: Option<String>,
     /// Base64 image mask for inpainting; requires `image`. Non-zero or opaque pixels mark the area to change.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 104857600,
-            content_encoding = "base64",
-            content_media_type = "image/*"
-        )
+        schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*")
     )]
     pub mask: Option<String>,
     /// Optional reference images that guide models which support references.
@@ -115,11 +104,7 @@ pub struct References {
     /// Base64 image string
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 104857600,
-            content_encoding = "base64",
-            content_media_type = "image/*"
-        )
+        schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*")
     )]
     pub image: String,
 }
@@ -152,10 +137,7 @@ impl ImageRequest {
         if !(0.0..=1.0).contains(&self.strength) {
             errors.push(ValidationError::field(
                 "strength",
-                format!(
-                    "strength is {}, but it must be between 0.0 and 1.0",
-                    self.strength
-                ),
+                format!("strength is {}, but it must be between 0.0 and 1.0", self.strength),
                 "value_error",
             ));
         }

@@ -18,12 +18,7 @@ pub enum Domain {
 }
 
 impl Domain {
-    pub const ALL: [Domain; 4] = [
-        Domain::Images,
-        Domain::Texts,
-        Domain::Videos,
-        Domain::Workflows,
-    ];
+    pub const ALL: [Domain; 4] = [Domain::Images, Domain::Texts, Domain::Videos, Domain::Workflows];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -96,7 +91,7 @@ pub struct JobList {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum JobEvent {
     /// The job's current state; sent on every status change and on connect.
-    State { job: JobSummary },
+    State { job: Box<JobSummary> },
     /// A line appended to the job's logs.
     Log { id: Uuid, line: String },
     /// New progress of a running job, from 0.0 to 1.0.
@@ -165,10 +160,7 @@ impl JobResponse {
     /// Download URLs of the outputs; empty for text jobs.
     pub fn output_urls(&self) -> Vec<String> {
         match &self.output {
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
+            serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
             _ => Vec::new(),
         }
     }

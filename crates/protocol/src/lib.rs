@@ -17,10 +17,9 @@ pub mod videos;
 pub mod workflows;
 
 pub use common::{
-    DeleteResponse, ErrorDetail, HttpValidationError, InternalError, Location, Provider,
-    TaskStatus, ValidationError, BASE64_MAX_LENGTH,
+    DeleteResponse, ErrorDetail, HttpValidationError, InternalError, Location, Provider, TaskStatus, ValidationError,
+    BASE64_MAX_LENGTH,
 };
 pub use jobs::{
-    CreatedJob, Domain, JobEvent, JobList, JobResponse, JobSummary, LaneStatus, QueuePosition,
-    SystemStatus,
+    CreatedJob, Domain, JobEvent, JobList, JobResponse, JobSummary, LaneStatus, QueuePosition, SystemStatus,
 };

@@ -83,31 +83,19 @@ pub struct VideoRequest {
     /// Base64 image used as the first frame or as a reference.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 104857600,
-            content_encoding = "base64",
-            content_media_type = "image/*"
-        )
+        schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*")
     )]
     pub image: Option<String>,
     /// Base64 image that guides the last frame; requires `image`.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 104857600,
-            content_encoding = "base64",
-            content_media_type = "image/*"
-        )
+        schema(max_length = 104857600, content_encoding = "base64", content_media_type = "image/*")
     )]
     pub last_image: Option<String>,
     /// Base64 video for video-to-video or upscaling.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 104857600,
-            content_encoding = "base64",
-            content_media_type = "video/*"
-        )
+        schema(max_length = 104857600, content_encoding = "base64", content_media_type = "video/*")
     )]
     pub video: Option<String>,
     /// Ask models that can to generate an audio track as well; costs more time.
@@ -165,7 +153,10 @@ impl VideoRequest {
         if self.last_image.is_some() && !info.last_image {
             errors.push(ValidationError::field(
                 "last_image",
-                format!("model {} does not accept last_image; remove it or choose a model whose `last_image` flag is true", self.model),
+                format!(
+                    "model {} does not accept last_image; remove it or choose a model whose `last_image` flag is true",
+                    self.model
+                ),
                 "value_error",
             ));
         }

@@ -40,32 +40,25 @@ impl WorkflowRequest {
     pub fn validate(&self) -> Vec<ValidationError> {
         let mut errors = Vec::new();
         for (index, patch) in self.patches.iter().enumerate() {
-            let loc =
-                |field: &str| vec!["body".into(), "patches".into(), index.into(), field.into()];
+            let loc = |field: &str| vec!["body".into(), "patches".into(), index.into(), field.into()];
             let type_ok = match patch.class_type {
                 PatchClass::PrimitiveInt => patch.value.is_i64() || patch.value.is_u64(),
                 PatchClass::PrimitiveFloat => patch.value.is_number(),
-                PatchClass::PrimitiveStringMultiline
-                | PatchClass::LoadImage
-                | PatchClass::LoadVideo => patch.value.is_string(),
+                PatchClass::PrimitiveStringMultiline | PatchClass::LoadImage | PatchClass::LoadVideo => {
+                    patch.value.is_string()
+                }
             };
             if !type_ok {
                 errors.push(ValidationError::new(
                     loc("value"),
-                    format!(
-                        "value {} does not fit class_type {:?}",
-                        patch.value, patch.class_type
-                    ),
+                    format!("value {} does not fit class_type {:?}", patch.value, patch.class_type),
                     "value_error",
                 ));
             }
             let matches: Vec<&serde_json::Value> = self
                 .workflow
                 .values()
-                .filter(|node| {
-                    node.pointer("/_meta/title").and_then(|t| t.as_str())
-                        == Some(patch.title.as_str())
-                })
+                .filter(|node| node.pointer("/_meta/title").and_then(|t| t.as_str()) == Some(patch.title.as_str()))
                 .collect();
             let class_name = serde_json::to_value(patch.class_type).unwrap_or_default();
             match matches.as_slice() {
@@ -74,18 +67,16 @@ impl WorkflowRequest {
                     format!("no node in the workflow has the title {:?}", patch.title),
                     "value_error",
                 )),
-                [node] if node.get("class_type") != Some(&class_name) => {
-                    errors.push(ValidationError::new(
-                        loc("class_type"),
-                        format!(
-                            "node {:?} has class_type {}, not {}",
-                            patch.title,
-                            node.get("class_type").unwrap_or(&serde_json::Value::Null),
-                            class_name
-                        ),
-                        "value_error",
-                    ))
-                }
+                [node] if node.get("class_type") != Some(&class_name) => errors.push(ValidationError::new(
+                    loc("class_type"),
+                    format!(
+                        "node {:?} has class_type {}, not {}",
+                        patch.title,
+                        node.get("class_type").unwrap_or(&serde_json::Value::Null),
+                        class_name
+                    ),
+                    "value_error",
+                )),
                 [_] => {}
                 _ => errors.push(ValidationError::new(
                     loc("title"),

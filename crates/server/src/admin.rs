@@ -55,16 +55,14 @@ async fn keys_create(
                 name: stored.name,
             }))
         }
-        Err(error @ KeyError::InvalidName(_)) => {
-            Err(ApiError::Validation(vec![protocol::ValidationError::new(
-                vec!["query".into(), "name".into()],
-                error.to_string(),
-                "value_error",
-            )]))
+        Err(error @ KeyError::InvalidName(_)) => Err(ApiError::Validation(vec![protocol::ValidationError::new(
+            vec!["query".into(), "name".into()],
+            error.to_string(),
+            "value_error",
+        )])),
+        Err(error @ KeyError::DuplicateName(_)) => {
+            Err(ApiError::BadRequest(format!("Key name already exists: {error}")))
         }
-        Err(error @ KeyError::DuplicateName(_)) => Err(ApiError::BadRequest(format!(
-            "Key name already exists: {error}"
-        ))),
         Err(error) => Err(ApiError::internal(error)),
     }
 }
@@ -79,9 +77,7 @@ async fn keys_create(
     security(("APIKeyHeader" = []))
 )]
 async fn keys_list(State(state): State<AppState>) -> Result<Json<Vec<KeyInfo>>, ApiError> {
-    let keys = keys::list(state.engine.pool())
-        .await
-        .map_err(ApiError::internal)?;
+    let keys = keys::list(state.engine.pool()).await.map_err(ApiError::internal)?;
     Ok(Json(
         keys.into_iter()
             .map(|k| KeyInfo {
@@ -104,10 +100,7 @@ async fn keys_list(State(state): State<AppState>) -> Result<Json<Vec<KeyInfo>>, 
     ),
     security(("APIKeyHeader" = []))
 )]
-async fn keys_delete(
-    State(state): State<AppState>,
-    Path(key_id): Path<String>,
-) -> Result<Json<KeyDeleted>, ApiError> {
+async fn keys_delete(State(state): State<AppState>, Path(key_id): Path<String>) -> Result<Json<KeyDeleted>, ApiError> {
     if keys::revoke(state.engine.pool(), &key_id)
         .await
         .map_err(ApiError::internal)?

@@ -16,11 +16,7 @@ pub struct Caller(pub Identity);
 
 /// Returns the token of the `Authorization` header, with or without `Bearer `.
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
     let token = match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
         _ => value,
@@ -39,16 +35,10 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
 
 /// Middleware for routes that need an API key: 403 without a valid key,
 /// otherwise the request and its answer carry the [`Caller`].
-pub async fn require_key(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(token) = bearer_token(request.headers()) else {
-        return ApiError::Forbidden(
-            "Missing authorization token: send `Authorization: Bearer <API key>`".into(),
-        )
-        .into_response();
+        return ApiError::Forbidden("Missing authorization token: send `Authorization: Bearer <API key>`".into())
+            .into_response();
     };
     let key = match engine::keys::verify(state.engine.pool(), token).await {
         Ok(Some(key)) => key,
@@ -74,19 +64,13 @@ pub async fn require_key(
 }
 
 /// Middleware for `/api/admin`: 403 unless the admin key is sent.
-pub async fn require_admin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let matches = bearer_token(request.headers())
         .map(|token| bool::from(token.as_bytes().ct_eq(state.admin_key.as_bytes())))
         .unwrap_or(false);
     if !matches {
-        return ApiError::Forbidden(
-            "Forbidden: this route needs the admin key (DDIFFUSION_ADMIN_KEY)".into(),
-        )
-        .into_response();
+        return ApiError::Forbidden("Forbidden: this route needs the admin key (DDIFFUSION_ADMIN_KEY)".into())
+            .into_response();
     }
     next.run(request).await
 }

@@ -73,8 +73,8 @@ impl Settings {
         if config_file.exists() {
             let text = std::fs::read_to_string(config_file)
                 .with_context(|| format!("could not read {}", config_file.display()))?;
-            let file: toml::Table = toml::from_str(&text)
-                .with_context(|| format!("{} is not valid TOML", config_file.display()))?;
+            let file: toml::Table =
+                toml::from_str(&text).with_context(|| format!("{} is not valid TOML", config_file.display()))?;
             table.extend(file);
         }
         let keys: Vec<String> = table.keys().cloned().collect();
@@ -100,16 +100,10 @@ impl Settings {
             bail!("local_concurrency and external_concurrency must be at least 1");
         }
         if self.backlog_limit < 1 {
-            bail!(
-                "backlog_limit is {}, but it must be at least 1",
-                self.backlog_limit
-            );
+            bail!("backlog_limit is {}, but it must be at least 1", self.backlog_limit);
         }
         if self.retention_days <= 0.0 {
-            bail!(
-                "retention_days is {}, but it must be above 0",
-                self.retention_days
-            );
+            bail!("retention_days is {}, but it must be above 0", self.retention_days);
         }
         Ok(())
     }
@@ -182,8 +176,7 @@ impl Paths {
     /// platform's data folder) and the configuration file (`DDIFFUSION_CONFIG`,
     /// `config.toml` in an explicit data folder, or the platform's configuration folder).
     pub fn resolve(data_dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        let explicit =
-            data_dir.or_else(|| std::env::var_os("DDIFFUSION_DATA_DIR").map(PathBuf::from));
+        let explicit = data_dir.or_else(|| std::env::var_os("DDIFFUSION_DATA_DIR").map(PathBuf::from));
         let project = directories::ProjectDirs::from("", "", "ddiffusion");
         let data_dir = match (&explicit, &project) {
             (Some(dir), _) => dir.clone(),
@@ -198,10 +191,7 @@ impl Paths {
             (None, None, Some(project)) => project.config_dir().join("config.toml"),
             (None, None, None) => data_dir.join("config.toml"),
         };
-        Ok(Self {
-            data_dir,
-            config_file,
-        })
+        Ok(Self { data_dir, config_file })
     }
 
     pub fn database(&self) -> PathBuf {

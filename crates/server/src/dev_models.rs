@@ -27,9 +27,7 @@ use crate::state::AppState;
 /// Registers the test models in the images and texts domains.
 pub fn register(state: &AppState) {
     for (name, lane) in [("dev-local", "local"), ("dev-external", "external")] {
-        let description = format!(
-            "Test model on the {lane} lane: sleeps, logs and writes a flat image; no weights"
-        );
+        let description = format!("Test model on the {lane} lane: sleeps, logs and writes a flat image; no weights");
         let info = ImagesModelInfo {
             external: lane != "local",
             provider: Provider::Local,
@@ -66,9 +64,7 @@ fn directives(prompt: &str) -> Directives {
     for word in prompt.split_whitespace() {
         match word.split_once('=') {
             Some(("steps", n)) => parsed.steps = n.parse().unwrap_or(parsed.steps),
-            Some(("step_ms", n)) => {
-                parsed.step = n.parse().map(Duration::from_millis).unwrap_or(parsed.step)
-            }
+            Some(("step_ms", n)) => parsed.step = n.parse().map(Duration::from_millis).unwrap_or(parsed.step),
             Some(("fail", message)) => parsed.fail = Some(message.replace('_', " ")),
             None if word == "panic" => parsed.panic = true,
             _ => {}
@@ -79,10 +75,7 @@ fn directives(prompt: &str) -> Directives {
 
 /// Runs the steps; returns an error when cancelled or asked to fail.
 async fn run_steps(ctx: &JobContext, directives: &Directives) -> Result<(), JobError> {
-    ctx.log(format!(
-        "Context created {}, {} steps",
-        ctx.model, directives.steps
-    ));
+    ctx.log(format!("Context created {}, {} steps", ctx.model, directives.steps));
     let token = ctx.cancellation_token();
     for step in 1..=directives.steps {
         ctx.check_cancelled()?;
@@ -91,10 +84,7 @@ async fn run_steps(ctx: &JobContext, directives: &Directives) -> Result<(), JobE
             _ = token.cancelled() => return Err(JobError::Cancelled),
         }
         let percent = step * 100 / directives.steps.max(1);
-        ctx.log(format!(
-            "Inference step {step}/{} ({percent}%)",
-            directives.steps
-        ));
+        ctx.log(format!("Inference step {step}/{} ({percent}%)", directives.steps));
         ctx.progress(step as f64 / directives.steps.max(1) as f64);
     }
     if directives.panic {
@@ -144,11 +134,7 @@ impl Executor for DevText {
             run_steps(&ctx, &directives(&request.prompt)).await?;
             Ok(JobOutput {
                 files: Vec::new(),
-                text: Some(format!(
-                    "{} ({} images)",
-                    request.prompt,
-                    request.images.len()
-                )),
+                text: Some(format!("{} ({} images)", request.prompt, request.images.len())),
             })
         })
     }

@@ -55,9 +55,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 struct FilesApi;
 
 pub fn router() -> Router<AppState> {
-    let swagger: Router<AppState> = SwaggerUi::new("/docs")
-        .url("/openapi.json", openapi())
-        .into();
+    let swagger: Router<AppState> = SwaggerUi::new("/docs").url("/openapi.json", openapi()).into();
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))

@@ -45,9 +45,7 @@ struct InternalDetail(String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let detail = |status: StatusCode, detail: String| {
-            (status, Json(ErrorDetail { detail })).into_response()
-        };
+        let detail = |status: StatusCode, detail: String| (status, Json(ErrorDetail { detail })).into_response();
         match self {
             Self::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -131,12 +129,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime == "application/json" || mime.ends_with("+json") {
         return Ok(());
     }
@@ -180,12 +173,8 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         for segment in error.path().iter() {
             match segment {
                 serde_path_to_error::Segment::Map { key } => loc.push(Location::Field(key.clone())),
-                serde_path_to_error::Segment::Seq { index } => {
-                    loc.push(Location::Index(*index as i64))
-                }
-                serde_path_to_error::Segment::Enum { variant } => {
-                    loc.push(Location::Field(variant.clone()))
-                }
+                serde_path_to_error::Segment::Seq { index } => loc.push(Location::Index(*index as i64)),
+                serde_path_to_error::Segment::Enum { variant } => loc.push(Location::Field(variant.clone())),
                 serde_path_to_error::Segment::Unknown => {}
             }
         }
@@ -200,11 +189,7 @@ fn serde_error(mut loc: Vec<Location>, message: &str) -> ValidationError {
         .and_then(|rest| rest.split('`').next())
     {
         loc.push(Location::Field(field.to_owned()));
-        return ValidationError::new(
-            loc,
-            format!("Field required: add `{field}` to the request"),
-            "missing",
-        );
+        return ValidationError::new(loc, format!("Field required: add `{field}` to the request"), "missing");
     }
     let kind = if message.starts_with("invalid type") {
         "type_error"
@@ -242,10 +227,7 @@ mod tests {
     #[test]
     fn empty_object_reports_missing_model() {
         let errors = errors("{}");
-        assert_eq!(
-            errors[0].loc,
-            vec![Location::from("body"), Location::from("model")]
-        );
+        assert_eq!(errors[0].loc, vec![Location::from("body"), Location::from("model")]);
         assert_eq!(errors[0].kind, "missing");
     }
 

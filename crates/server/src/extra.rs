@@ -10,9 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use engine::JobState;
 use futures_util::{Stream, StreamExt};
-use protocol::{
-    Domain, ErrorDetail, HttpValidationError, JobEvent, JobList, SystemStatus, TaskStatus,
-};
+use protocol::{Domain, ErrorDetail, HttpValidationError, JobEvent, JobList, SystemStatus, TaskStatus};
 use serde::Deserialize;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -52,10 +50,7 @@ pub struct JobsQuery {
     ),
     security(("APIKeyHeader" = []))
 )]
-async fn jobs_list(
-    State(state): State<AppState>,
-    Query(query): Query<JobsQuery>,
-) -> Result<Json<JobList>, ApiError> {
+async fn jobs_list(State(state): State<AppState>, Query(query): Query<JobsQuery>) -> Result<Json<JobList>, ApiError> {
     let state_filter = match query.status {
         None => None,
         Some(status) => match JobState::from_task_status(status) {
@@ -80,10 +75,7 @@ async fn jobs_list(
     }
     let offset = query.offset.unwrap_or(0).max(0);
     Ok(Json(
-        state
-            .engine
-            .list(state_filter, query.domain, offset, limit)
-            .await?,
+        state.engine.list(state_filter, query.domain, offset, limit).await?,
     ))
 }
 
@@ -122,21 +114,13 @@ async fn events_stream(
             Ok(event) if filter.is_none_or(|id| id == event.job_id()) => Some(Ok(to_sse(&event))),
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                tracing::warn!(
-                    missed,
-                    "event stream client fell behind; it should reload the job list"
-                );
-                Some(Ok(Event::default()
-                    .event("lagged")
-                    .data(missed.to_string())))
+                tracing::warn!(missed, "event stream client fell behind; it should reload the job list");
+                Some(Ok(Event::default().event("lagged").data(missed.to_string())))
             }
         }
     });
     let live = live.take_until(state.shutdown.clone().cancelled_owned());
-    Ok(
-        Sse::new(initial.chain(live))
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
-    )
+    Ok(Sse::new(initial.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 async fn snapshot(state: &AppState, job: Option<Uuid>) -> Result<Vec<JobEvent>, ApiError> {
@@ -150,29 +134,16 @@ async fn snapshot(state: &AppState, job: Option<Uuid>) -> Result<Vec<JobEvent>, 
             }
         },
         None => {
-            let mut active = state
-                .engine
-                .list(Some(JobState::Running), None, 0, 500)
-                .await?
-                .jobs;
-            active.extend(
-                state
-                    .engine
-                    .list(Some(JobState::Queued), None, 0, 500)
-                    .await?
-                    .jobs,
-            );
-            return Ok(active
-                .into_iter()
-                .map(|job| JobEvent::State { job })
-                .collect());
+            let mut active = state.engine.list(Some(JobState::Running), None, 0, 500).await?.jobs;
+            active.extend(state.engine.list(Some(JobState::Queued), None, 0, 500).await?.jobs);
+            return Ok(active.into_iter().map(|job| JobEvent::State { job: Box::new(job) }).collect());
         }
     };
     let mut events = Vec::new();
     for record in records {
         let position = state.engine.queue_position(&record).await?;
         events.push(JobEvent::State {
-            job: record.summary(position),
+            job: Box::new(record.summary(position)),
         });
     }
     Ok(events)

@@ -28,17 +28,12 @@ pub struct Signer {
 
 impl Signer {
     pub fn from_admin_key(admin_key: &str, lifetime_seconds: u64) -> Self {
-        let key =
-            Sha256::digest(format!("{admin_key}:ddiffusion-file-url-signing").as_bytes()).into();
-        Self {
-            key,
-            lifetime_seconds,
-        }
+        let key = Sha256::digest(format!("{admin_key}:ddiffusion-file-url-signing").as_bytes()).into();
+        Self { key, lifetime_seconds }
     }
 
     fn signature(&self, path: &str, expires: i64) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
         mac.update(format!("GET:{path}:{expires}").as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
@@ -62,10 +57,7 @@ impl Signer {
         if expires < chrono::Utc::now().timestamp() {
             return false;
         }
-        self.signature(path, expires)
-            .as_bytes()
-            .ct_eq(sig.as_bytes())
-            .into()
+        self.signature(path, expires).as_bytes().ct_eq(sig.as_bytes()).into()
     }
 }
 
@@ -128,19 +120,12 @@ pub async fn get_file(
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             return Err(ApiError::NotFound(format!("File not found: {file_id}")));
         }
-        Err(error) => {
-            return Err(ApiError::internal(format!(
-                "could not open {file_id}: {error}"
-            )))
-        }
+        Err(error) => return Err(ApiError::internal(format!("could not open {file_id}: {error}"))),
     };
     let length = file.metadata().await.map(|m| m.len()).ok();
     let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&file_id)),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&file_id)));
     if let Some(length) = length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
@@ -148,13 +133,7 @@ pub async fn get_file(
 }
 
 fn content_type(path: &str) -> &'static str {
-    match path
-        .rsplit('.')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .as_str()
-    {
+    match path.rsplit('.').next().unwrap_or("").to_ascii_lowercase().as_str() {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
         "webp" => "image/webp",
@@ -189,14 +168,7 @@ mod tests {
     #[test]
     fn unsafe_paths_are_rejected() {
         assert!(is_safe_relative("images/sd-xl/x-0.png"));
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../secret",
-            "images/../../x",
-            "a\\b",
-            "./a",
-        ] {
+        for bad in ["", "/etc/passwd", "../secret", "images/../../x", "a\\b", "./a"] {
             assert!(!is_safe_relative(bad), "{bad} should be rejected");
         }
     }

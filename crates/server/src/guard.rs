@@ -77,11 +77,7 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// Middleware that rejects unknown hosts and origins, then logs the request.
-pub async fn guard_and_log(
-    State(policy): State<HostPolicy>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn guard_and_log(State(policy): State<HostPolicy>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

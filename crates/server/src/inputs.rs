@@ -78,17 +78,12 @@ fn store_one(
         Some((prefix, rest)) if prefix.starts_with("data:") => rest,
         _ => value,
     };
-    let compact: String = payload
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let bytes = BASE64.decode(compact.as_bytes()).map_err(|error| {
-        format!("{field} is not valid base64 ({error}); send the file's bytes as standard base64")
-    })?;
+    let compact: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = BASE64
+        .decode(compact.as_bytes())
+        .map_err(|error| format!("{field} is not valid base64 ({error}); send the file's bytes as standard base64"))?;
     if bytes.is_empty() {
-        return Err(format!(
-            "{field} is empty; send the file's bytes as standard base64"
-        ));
+        return Err(format!("{field} is empty; send the file's bytes as standard base64"));
     }
     let name = format!("{}.{}", field.replace('.', "-"), sniff_extension(&bytes));
     let relative = format!("inputs/{job_id}/{name}");
@@ -176,10 +171,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(
-            errors[0].loc,
-            vec![Location::from("body"), Location::from("mask")]
-        );
+        assert_eq!(errors[0].loc, vec![Location::from("body"), Location::from("mask")]);
         assert!(!dir.path().join("inputs").join(id.to_string()).exists());
     }
 }

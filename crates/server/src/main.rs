@@ -60,8 +60,7 @@ enum KeysCommand {
 }
 
 fn init_logging(default: &str) {
-    let filter =
-        EnvFilter::try_from_env("DDIFFUSION_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_env("DDIFFUSION_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)

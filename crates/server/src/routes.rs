@@ -6,17 +6,13 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use engine::{CancelOutcome, JobRecord, JobState, NewJob, SubmitError};
-use protocol::images::{
-    ImageCreateResponse, ImageModelsResponse, ImageRequest, ImageResponse, ImagesModelInfo,
-};
+use protocol::images::{ImageCreateResponse, ImageModelsResponse, ImageRequest, ImageResponse, ImagesModelInfo};
 use protocol::texts::{TextCreateResponse, TextModelsResponse, TextRequest, TextResponse};
-use protocol::videos::{
-    VideoCreateResponse, VideoModelsResponse, VideoRequest, VideoResponse, VideosModelInfo,
-};
+use protocol::videos::{VideoCreateResponse, VideoModelsResponse, VideoRequest, VideoResponse, VideosModelInfo};
 use protocol::workflows::{PatchClass, WorkflowCreateResponse, WorkflowRequest, WorkflowResponse};
 use protocol::{
-    CreatedJob, DeleteResponse, Domain, ErrorDetail, HttpValidationError, JobResponse, Location,
-    TaskStatus, ValidationError,
+    CreatedJob, DeleteResponse, Domain, ErrorDetail, HttpValidationError, JobResponse, Location, TaskStatus,
+    ValidationError,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -42,10 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/videos/models", get(videos_list_models))
         .route("/api/videos/{id}", get(videos_get).delete(videos_delete))
         .route("/api/workflows", axum::routing::post(workflows_create))
-        .route(
-            "/api/workflows/{id}",
-            get(workflows_get).delete(workflows_delete),
-        )
+        .route("/api/workflows/{id}", get(workflows_get).delete(workflows_delete))
 }
 
 /// A domain's request type: its model, its checks and its base64 inputs.
@@ -121,22 +114,14 @@ impl DomainRequest for TextRequest {
     }
 
     fn base64_fields(&mut self) -> Vec<Base64Field<'_>> {
-        let images = self
-            .images
-            .iter_mut()
-            .enumerate()
-            .map(|(i, value)| Base64Field {
-                loc: body_loc(&["images".into(), i.into()]),
-                value,
-            });
-        let videos = self
-            .videos
-            .iter_mut()
-            .enumerate()
-            .map(|(i, value)| Base64Field {
-                loc: body_loc(&["videos".into(), i.into()]),
-                value,
-            });
+        let images = self.images.iter_mut().enumerate().map(|(i, value)| Base64Field {
+            loc: body_loc(&["images".into(), i.into()]),
+            value,
+        });
+        let videos = self.videos.iter_mut().enumerate().map(|(i, value)| Base64Field {
+            loc: body_loc(&["videos".into(), i.into()]),
+            value,
+        });
         images.chain(videos).collect()
     }
 }
@@ -188,10 +173,7 @@ impl DomainRequest for WorkflowRequest {
     fn base64_fields(&mut self) -> Vec<Base64Field<'_>> {
         let mut fields = Vec::new();
         for (index, patch) in self.patches.iter_mut().enumerate() {
-            if matches!(
-                patch.class_type,
-                PatchClass::LoadImage | PatchClass::LoadVideo
-            ) {
+            if matches!(patch.class_type, PatchClass::LoadImage | PatchClass::LoadVideo) {
                 if let serde_json::Value::String(value) = &mut patch.value {
                     fields.push(Base64Field {
                         loc: body_loc(&["patches".into(), index.into(), "value".into()]),
@@ -271,9 +253,7 @@ async fn create<R: DomainRequest>(
             Err(match error {
                 SubmitError::Backlog { .. } => ApiError::TooManyRequests(error.to_string()),
                 SubmitError::UnknownModel { .. } => ApiError::field("model", error.to_string()),
-                SubmitError::Engine(error) => {
-                    ApiError::Internal(format!("Error creating task: {error}"))
-                }
+                SubmitError::Engine(error) => ApiError::Internal(format!("Error creating task: {error}")),
             })
         }
     }
@@ -283,10 +263,7 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| {
         ApiError::Validation(vec![ValidationError::new(
             vec!["path".into(), "id".into()],
-            format!(
-                "Input should be a valid UUID, not {:?}",
-                crate::guard::truncate(id, 64)
-            ),
+            format!("Input should be a valid UUID, not {:?}", crate::guard::truncate(id, 64)),
             "uuid_parsing",
         )])
     })
@@ -333,9 +310,7 @@ async fn job_response(
         ));
     }
     let output = match (domain, job_state) {
-        (Domain::Texts, _) => {
-            serde_json::Value::String(record.output_text.clone().unwrap_or_default())
-        }
+        (Domain::Texts, _) => serde_json::Value::String(record.output_text.clone().unwrap_or_default()),
         (_, JobState::Done) => {
             let base = public_base(state, headers);
             record
@@ -406,32 +381,21 @@ fn task_info(
 }
 
 /// Cancels a job of `domain`.
-async fn delete(
-    state: &AppState,
-    domain: Domain,
-    id: &str,
-) -> Result<Json<DeleteResponse>, ApiError> {
+async fn delete(state: &AppState, domain: Domain, id: &str) -> Result<Json<DeleteResponse>, ApiError> {
     let id = parse_id(id)?;
     find(state, domain, id).await?;
     let (status, message) = match state.engine.cancel(id).await? {
-        CancelOutcome::Revoked | CancelOutcome::Requested => (
-            TaskStatus::Revoked,
-            "Task cancellation requested".to_owned(),
-        ),
-        CancelOutcome::AlreadyFinished(job_state) => {
-            (job_state.task_status(), "Task already completed".to_owned())
+        CancelOutcome::Revoked | CancelOutcome::Requested => {
+            (TaskStatus::Revoked, "Task cancellation requested".to_owned())
         }
+        CancelOutcome::AlreadyFinished(job_state) => (job_state.task_status(), "Task already completed".to_owned()),
         CancelOutcome::NotFound => {
             return Err(ApiError::NotFound(format!(
                 "Task {id} not found in {domain}: it never existed there or it has expired"
             )));
         }
     };
-    Ok(Json(DeleteResponse {
-        id,
-        status,
-        message,
-    }))
+    Ok(Json(DeleteResponse { id, status, message }))
 }
 
 fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
@@ -444,17 +408,17 @@ macro_rules! domain_handlers {
         $create:ident, $get:ident, $delete:ident
     ) => {
         #[utoipa::path(
-            post, path = $base, operation_id = concat!($tag, "_create"), tag = $tag,
-            request_body = $request,
-            responses(
-                (status = 200, description = "Task queued", body = $created),
-                (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
-                (status = 413, description = "Body over the size limit", body = ErrorDetail),
-                (status = 422, description = "Validation Error", body = HttpValidationError),
-                (status = 429, description = "Backlog limit reached", body = ErrorDetail),
-            ),
-            security(("APIKeyHeader" = []))
-        )]
+                    post, path = $base, operation_id = concat!($tag, "_create"), tag = $tag,
+                    request_body = $request,
+                    responses(
+                        (status = 200, description = "Task queued", body = $created),
+                        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+                        (status = 413, description = "Body over the size limit", body = ErrorDetail),
+                        (status = 422, description = "Validation Error", body = HttpValidationError),
+                        (status = 429, description = "Backlog limit reached", body = ErrorDetail),
+                    ),
+                    security(("APIKeyHeader" = []))
+                )]
         async fn $create(
             State(state): State<AppState>,
             Extension(caller): Extension<Caller>,
@@ -464,32 +428,39 @@ macro_rules! domain_handlers {
         }
 
         #[utoipa::path(
-            get, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_get"), tag = $tag,
-            params(("id" = Uuid, Path, description = "Task ID")),
-            responses(
-                (status = 200, description = "Task status, logs and outputs", body = $response),
-                (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
-                (status = 404, description = "Unknown or expired task", body = ErrorDetail),
-                (status = 422, description = "Validation Error", body = HttpValidationError),
-            ),
-            security(("APIKeyHeader" = []))
-        )]
-        async fn $get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<JobResponse>, ApiError> {
+                    get, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_get"), tag = $tag,
+                    params(("id" = Uuid, Path, description = "Task ID")),
+                    responses(
+                        (status = 200, description = "Task status, logs and outputs", body = $response),
+                        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+                        (status = 404, description = "Unknown or expired task", body = ErrorDetail),
+                        (status = 422, description = "Validation Error", body = HttpValidationError),
+                    ),
+                    security(("APIKeyHeader" = []))
+                )]
+        async fn $get(
+            State(state): State<AppState>,
+            headers: HeaderMap,
+            Path(id): Path<String>,
+        ) -> Result<Json<JobResponse>, ApiError> {
             job_response(&state, &headers, $domain, &id).await
         }
 
         #[utoipa::path(
-            delete, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_delete"), tag = $tag,
-            params(("id" = Uuid, Path, description = "Task ID")),
-            responses(
-                (status = 200, description = "Cancellation result", body = DeleteResponse),
-                (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
-                (status = 404, description = "Unknown or expired task", body = ErrorDetail),
-                (status = 422, description = "Validation Error", body = HttpValidationError),
-            ),
-            security(("APIKeyHeader" = []))
-        )]
-        async fn $delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<DeleteResponse>, ApiError> {
+                    delete, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_delete"), tag = $tag,
+                    params(("id" = Uuid, Path, description = "Task ID")),
+                    responses(
+                        (status = 200, description = "Cancellation result", body = DeleteResponse),
+                        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+                        (status = 404, description = "Unknown or expired task", body = ErrorDetail),
+                        (status = 422, description = "Validation Error", body = HttpValidationError),
+                    ),
+                    security(("APIKeyHeader" = []))
+                )]
+        async fn $delete(
+            State(state): State<AppState>,
+            Path(id): Path<String>,
+        ) -> Result<Json<DeleteResponse>, ApiError> {
             delete(&state, $domain, &id).await
         }
     };

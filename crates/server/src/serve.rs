@@ -18,12 +18,7 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
     let admin_key = crate::auth::load_admin_key(&paths.data_dir)?;
     let engine = Engine::open(settings.engine_config(&paths.data_dir))
         .await
-        .with_context(|| {
-            format!(
-                "could not open the database in {}",
-                paths.data_dir.display()
-            )
-        })?;
+        .with_context(|| format!("could not open the database in {}", paths.data_dir.display()))?;
     let state = AppState::new(engine, settings, admin_key);
     if state.settings.dev_models {
         crate::dev_models::register(&state);
@@ -56,16 +51,13 @@ pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
     let shutdown = state.shutdown.clone();
     let engine = state.engine.clone();
     let app = crate::app::build(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        shutdown.cancel();
-    })
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        })
+        .await?;
     engine.shutdown(SHUTDOWN_GRACE).await;
     tracing::info!("server stopped");
     Ok(())
@@ -75,9 +67,8 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler installs");
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
         tokio::select! {
             _ = ctrl_c => {}
             _ = terminate.recv() => {}

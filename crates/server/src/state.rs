@@ -18,11 +18,7 @@ pub struct Catalog {
 impl Catalog {
     /// Information of a model as JSON (`ImagesModelInfo`, `TextsModelInfo` or `VideosModelInfo`).
     pub fn info(&self, domain: Domain, model: &str) -> Option<serde_json::Value> {
-        self.models
-            .read()
-            .unwrap()
-            .get(&(domain, model.to_owned()))
-            .cloned()
+        self.models.read().unwrap().get(&(domain, model.to_owned())).cloned()
     }
 
     /// Models of a domain with their information, by name.

@@ -112,11 +112,8 @@ pub struct VideoArgs {
 }
 
 fn encode_file(path: &Path) -> anyhow::Result<Value> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
-    Ok(Value::String(
-        base64::engine::general_purpose::STANDARD.encode(bytes),
-    ))
+    let bytes = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
 
 fn put(body: &mut Map<String, Value>, key: &str, value: Option<Value>) {
@@ -129,12 +126,7 @@ fn put(body: &mut Map<String, Value>, key: &str, value: Option<Value>) {
 fn request_body(command: &SubmitCommand) -> anyhow::Result<(Domain, Value, &Common)> {
     let mut body = Map::new();
     let file = |path: &Option<PathBuf>| path.as_deref().map(encode_file).transpose();
-    let files = |paths: &[PathBuf]| {
-        paths
-            .iter()
-            .map(|p| encode_file(p))
-            .collect::<anyhow::Result<Vec<_>>>()
-    };
+    let files = |paths: &[PathBuf]| paths.iter().map(|p| encode_file(p)).collect::<anyhow::Result<Vec<_>>>();
     match command {
         SubmitCommand::Images(args) => {
             body.insert("model".into(), json!(args.model));
@@ -155,11 +147,7 @@ fn request_body(command: &SubmitCommand) -> anyhow::Result<(Domain, Value, &Comm
         SubmitCommand::Texts(args) => {
             body.insert("model".into(), json!(args.model));
             put(&mut body, "prompt", args.prompt.clone().map(Value::from));
-            put(
-                &mut body,
-                "system_prompt",
-                args.system_prompt.clone().map(Value::from),
-            );
+            put(&mut body, "system_prompt", args.system_prompt.clone().map(Value::from));
             body.insert("images".into(), Value::Array(files(&args.images)?));
             body.insert("videos".into(), Value::Array(files(&args.videos)?));
             Ok((Domain::Texts, Value::Object(body), &args.common))
@@ -204,11 +192,7 @@ pub async fn run(command: SubmitCommand) -> anyhow::Result<()> {
             bar.println(line);
         }
         shown_logs = shown_logs.max(job.logs.len());
-        let progress = job
-            .task_info
-            .get("progress")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
+        let progress = job.task_info.get("progress").and_then(Value::as_f64).unwrap_or(0.0);
         bar.set_position((progress * 100.0).round() as u64);
         bar.set_message(job.status.to_string());
     });
@@ -224,10 +208,7 @@ pub async fn run(command: SubmitCommand) -> anyhow::Result<()> {
 
     match job.status {
         TaskStatus::Success => {}
-        TaskStatus::Failure => bail!(
-            "{}",
-            job.error_message.unwrap_or_else(|| "task failed".into())
-        ),
+        TaskStatus::Failure => bail!("{}", job.error_message.unwrap_or_else(|| "task failed".into())),
         other => bail!("task {} ended as {other}", created.id),
     }
     if let Some(text) = job.output_text() {

@@ -10,18 +10,13 @@ use crate::harness::{wait_for, Server, LONG};
 async fn waiting_job_is_revoked_at_once() {
     let server = Server::start("");
     let client = server.client();
-    let running = server
-        .submit_image("dev-local", "steps=40 step_ms=100")
-        .await;
+    let running = server.submit_image("dev-local", "steps=40 step_ms=100").await;
     let waiting = server.submit_image("dev-local", "steps=1").await;
 
     let answer = client.cancel(Domain::Images, waiting).await.unwrap();
     assert_eq!(answer.status, TaskStatus::Revoked);
     assert_eq!(answer.message, "Task cancellation requested");
-    assert_eq!(
-        server.job(Domain::Images, waiting).await.status,
-        TaskStatus::Revoked
-    );
+    assert_eq!(server.job(Domain::Images, waiting).await.status, TaskStatus::Revoked);
 
     let again = client.cancel(Domain::Images, waiting).await.unwrap();
     assert_eq!(
@@ -34,9 +29,7 @@ async fn waiting_job_is_revoked_at_once() {
 #[tokio::test]
 async fn running_job_stops_within_one_step() {
     let server = Server::start("");
-    let id = server
-        .submit_image("dev-local", "steps=100 step_ms=200")
-        .await;
+    let id = server.submit_image("dev-local", "steps=100 step_ms=200").await;
     wait_for(LONG, || async {
         (server.job(Domain::Images, id).await.status == TaskStatus::Started).then_some(())
     })
@@ -46,9 +39,7 @@ async fn running_job_stops_within_one_step() {
     let cancelled_at = Instant::now();
     let answer = server.client().cancel(Domain::Images, id).await.unwrap();
     assert_eq!(answer.status, TaskStatus::Revoked);
-    let job = server
-        .wait_finished(Domain::Images, id, Duration::from_secs(5))
-        .await;
+    let job = server.wait_finished(Domain::Images, id, Duration::from_secs(5)).await;
     assert_eq!(job.status, TaskStatus::Revoked);
     assert!(
         cancelled_at.elapsed() < Duration::from_secs(2),
@@ -73,23 +64,14 @@ async fn finished_job_answers_already_completed() {
 async fn unknown_or_malformed_id_is_rejected() {
     let server = Server::start("");
     let client = server.client();
-    let error = client
-        .cancel(Domain::Images, uuid::Uuid::new_v4())
-        .await
-        .unwrap_err();
+    let error = client.cancel(Domain::Images, uuid::Uuid::new_v4()).await.unwrap_err();
     assert_eq!(error.status(), Some(404), "{error}");
-    let error = client
-        .get(Domain::Videos, uuid::Uuid::new_v4())
-        .await
-        .unwrap_err();
+    let error = client.get(Domain::Videos, uuid::Uuid::new_v4()).await.unwrap_err();
     assert_eq!(error.status(), Some(404), "{error}");
 
     // A job is only found under its own domain.
     let id = server.submit_image("dev-local", "steps=1").await;
-    assert_eq!(
-        client.get(Domain::Texts, id).await.unwrap_err().status(),
-        Some(404)
-    );
+    assert_eq!(client.get(Domain::Texts, id).await.unwrap_err().status(), Some(404));
 
     let (status, body) = server.get("/api/images/not-a-uuid").await;
     assert_eq!(status, 422);
@@ -100,25 +82,17 @@ async fn unknown_or_malformed_id_is_rejected() {
 async fn cancelling_one_job_leaves_the_others_intact() {
     let server = Server::start("");
     let client = server.client();
-    let running = server
-        .submit_image("dev-local", "steps=10 step_ms=100")
-        .await;
+    let running = server.submit_image("dev-local", "steps=10 step_ms=100").await;
     let first = server.submit_image("dev-local", "steps=2").await;
     let second = server.submit_image("dev-local", "steps=2").await;
     let third = server.submit_image("dev-local", "steps=2").await;
 
     client.cancel(Domain::Images, third).await.unwrap();
     for id in [running, first, second] {
-        assert_ne!(
-            server.job(Domain::Images, id).await.status,
-            TaskStatus::Revoked
-        );
+        assert_ne!(server.job(Domain::Images, id).await.status, TaskStatus::Revoked);
     }
     client.cancel(Domain::Images, first).await.unwrap();
-    assert_eq!(
-        server.job(Domain::Images, second).await.status,
-        TaskStatus::Pending
-    );
+    assert_eq!(server.job(Domain::Images, second).await.status, TaskStatus::Pending);
 
     for id in [running, second] {
         let job = server.wait_finished(Domain::Images, id, LONG).await;

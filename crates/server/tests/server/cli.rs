@@ -59,14 +59,7 @@ async fn submit_reports_failure_and_validation() {
     assert!(!failed.status.success());
     assert!(String::from_utf8_lossy(&failed.stderr).contains("Task failed with error: no gpu"));
 
-    let invalid = run(&[
-        "submit",
-        "videos",
-        "--model",
-        "ltx-video",
-        "--num-frames",
-        "5",
-    ]);
+    let invalid = run(&["submit", "videos", "--model", "ltx-video", "--num-frames", "5"]);
     assert!(!invalid.status.success());
     let message = String::from_utf8_lossy(&invalid.stderr);
     assert!(

@@ -37,10 +37,7 @@ fn type_of(schema: &Value) -> String {
     }
     let declared: Vec<String> = match schema.get("type") {
         Some(Value::String(kind)) => vec![kind.clone()],
-        Some(Value::Array(kinds)) => kinds
-            .iter()
-            .filter_map(|k| k.as_str().map(str::to_owned))
-            .collect(),
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect(),
         _ => Vec::new(),
     };
     for kind in declared {
@@ -76,12 +73,7 @@ fn required(schema: &Value) -> BTreeSet<String> {
     schema
         .get("required")
         .and_then(Value::as_array)
-        .map(|names| {
-            names
-                .iter()
-                .filter_map(|n| n.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
@@ -115,13 +107,7 @@ async fn openapi_keeps_original_contract() {
                     .as_array()
                     .map(|ps| {
                         ps.iter()
-                            .map(|p| {
-                                format!(
-                                    "{}:{}",
-                                    p["name"].as_str().unwrap(),
-                                    p["in"].as_str().unwrap()
-                                )
-                            })
+                            .map(|p| format!("{}:{}", p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
                             .collect()
                     })
                     .unwrap_or_default()
@@ -209,10 +195,7 @@ async fn openapi_keeps_original_contract() {
     }
 
     let security = &served["components"]["securitySchemes"]["APIKeyHeader"];
-    if security["type"] != "apiKey"
-        || security["in"] != "header"
-        || security["name"] != "Authorization"
-    {
+    if security["type"] != "apiKey" || security["in"] != "header" || security["name"] != "Authorization" {
         problems.push(format!("security scheme APIKeyHeader is {security}"));
     }
     assert!(
@@ -232,8 +215,7 @@ async fn openapi_command_matches_served_document() {
         .json()
         .await
         .unwrap();
-    let printed: Value =
-        serde_json::from_str(&crate::harness::run_cli(&server.data_dir(), &["openapi"])).unwrap();
+    let printed: Value = serde_json::from_str(&crate::harness::run_cli(&server.data_dir(), &["openapi"])).unwrap();
     assert_eq!(printed, served);
 }
 
@@ -248,35 +230,15 @@ async fn docs_pages_are_served_without_network() {
     assert!(root.status().is_redirection());
     assert_eq!(root.headers()["location"], "/docs");
 
-    let docs = reqwest::get(server.url("/docs/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let docs = reqwest::get(server.url("/docs/")).await.unwrap().text().await.unwrap();
     assert!(docs.contains("swagger-ui"), "{docs}");
-    assert!(
-        !docs.contains("cdn."),
-        "Swagger UI must not load from a CDN"
-    );
-    let redoc = reqwest::get(server.url("/redoc"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert!(!docs.contains("cdn."), "Swagger UI must not load from a CDN");
+    let redoc = reqwest::get(server.url("/redoc")).await.unwrap().text().await.unwrap();
     assert!(redoc.contains("/redoc/redoc.standalone.js"));
     assert!(!redoc.contains("cdn."), "ReDoc must not load from a CDN");
-    let script = reqwest::get(server.url("/redoc/redoc.standalone.js"))
-        .await
-        .unwrap();
+    let script = reqwest::get(server.url("/redoc/redoc.standalone.js")).await.unwrap();
     assert_eq!(script.status(), 200);
     assert!(script.bytes().await.unwrap().len() > 100_000);
-    let health: Value = reqwest::get(server.url("/health"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = reqwest::get(server.url("/health")).await.unwrap().json().await.unwrap();
     assert_eq!(health, serde_json::json!({"status": "healthy"}));
 }

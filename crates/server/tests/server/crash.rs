@@ -9,9 +9,7 @@ use crate::harness::{wait_for, Server, LONG};
 #[tokio::test]
 async fn killed_server_resumes_every_job() {
     let mut server = Server::start("");
-    let interrupted = server
-        .submit_image("dev-local", "steps=30 step_ms=100")
-        .await;
+    let interrupted = server.submit_image("dev-local", "steps=30 step_ms=100").await;
     let waiting: Vec<_> = [
         server.submit_image("dev-local", "steps=2 step_ms=50").await,
         server.submit_image("dev-local", "steps=2 step_ms=50").await,
@@ -31,9 +29,7 @@ async fn killed_server_resumes_every_job() {
     server.kill();
     server.restart();
 
-    let job = server
-        .wait_finished(Domain::Images, interrupted, LONG)
-        .await;
+    let job = server.wait_finished(Domain::Images, interrupted, LONG).await;
     assert_eq!(job.status, TaskStatus::Success, "{job:?}");
     assert_eq!(job.task_info["retries"], 1);
     assert!(
@@ -65,9 +61,7 @@ async fn killed_server_resumes_every_job() {
 #[tokio::test]
 async fn job_interrupted_twice_fails() {
     let mut server = Server::start("");
-    let id = server
-        .submit_image("dev-local", "steps=100 step_ms=100")
-        .await;
+    let id = server.submit_image("dev-local", "steps=100 step_ms=100").await;
     for attempt in 1..=2 {
         wait_for(LONG, || async {
             let job = server.job(Domain::Images, id).await;
@@ -82,18 +76,13 @@ async fn job_interrupted_twice_fails() {
     }
     let job = server.wait_finished(Domain::Images, id, LONG).await;
     assert_eq!(job.status, TaskStatus::Failure);
-    assert!(job
-        .error_message
-        .unwrap()
-        .contains("interrupted by a server restart"));
+    assert!(job.error_message.unwrap().contains("interrupted by a server restart"));
 }
 
 #[tokio::test]
 async fn stopped_server_requeues_running_job() {
     let mut server = Server::start("");
-    let id = server
-        .submit_image("dev-local", "steps=40 step_ms=100")
-        .await;
+    let id = server.submit_image("dev-local", "steps=40 step_ms=100").await;
     wait_for(LONG, || async {
         (server.job(Domain::Images, id).await.status == TaskStatus::Started).then_some(())
     })
@@ -109,9 +98,7 @@ async fn stopped_server_requeues_running_job() {
         "a graceful stop does not count as an attempt"
     );
     assert!(
-        job.logs
-            .iter()
-            .any(|line| line.contains("the server shut down")),
+        job.logs.iter().any(|line| line.contains("the server shut down")),
         "{:?}",
         job.logs
     );

@@ -11,17 +11,14 @@ use crate::harness::Server;
 async fn event_stream_follows_a_job() {
     let server = Server::start("");
     let client = server.client();
-    let id = server
-        .submit_image("dev-local", "steps=3 step_ms=100")
-        .await;
+    let id = server.submit_image("dev-local", "steps=3 step_ms=100").await;
     let stream = client.events(Some(id)).await.unwrap();
     let events: Vec<JobEvent> = tokio::time::timeout(
         Duration::from_secs(30),
         stream
             .map(Result::unwrap)
             .take_while(|event| {
-                let done =
-                    matches!(event, JobEvent::State { job } if job.status == TaskStatus::Success);
+                let done = matches!(event, JobEvent::State { job } if job.status == TaskStatus::Success);
                 std::future::ready(!done)
             })
             .collect(),
@@ -51,9 +48,7 @@ async fn event_stream_follows_a_job() {
 #[tokio::test]
 async fn event_stream_starts_with_active_jobs() {
     let server = Server::start("");
-    let running = server
-        .submit_image("dev-local", "steps=50 step_ms=100")
-        .await;
+    let running = server.submit_image("dev-local", "steps=50 step_ms=100").await;
     let waiting = server.submit_image("dev-local", "steps=1").await;
     let mut stream = Box::pin(server.client().events(None).await.unwrap());
     let mut seen = Vec::new();

@@ -29,9 +29,7 @@ impl Server {
     pub fn start(config: &str) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         std::fs::write(dir.path().join("config.toml"), config).expect("config.toml written");
-        let key = run_cli(dir.path(), &["keys", "create", "test key"])
-            .trim()
-            .to_owned();
+        let key = run_cli(dir.path(), &["keys", "create", "test key"]).trim().to_owned();
         assert!(key.starts_with("dd_"), "keys create printed {key:?}");
         let mut server = Self {
             child: None,
@@ -51,12 +49,7 @@ impl Server {
             .open(self.dir.path().join("server.log"))
             .unwrap();
         let mut child = Command::new(binary())
-            .args([
-                "--data-dir",
-                self.data_dir().to_str().unwrap(),
-                "serve",
-                "--dev-models",
-            ])
+            .args(["--data-dir", self.data_dir().to_str().unwrap(), "serve", "--dev-models"])
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .env("DDIFFUSION_ADMIN_KEY", ADMIN_KEY)
             .env_remove("DDIFFUSION_CONFIG")
@@ -107,11 +100,7 @@ impl Server {
                 .unwrap();
             assert!(status.success());
             let exit = child.wait().unwrap();
-            assert!(
-                exit.success(),
-                "server exited with {exit}; log:\n{}",
-                self.log()
-            );
+            assert!(exit.success(), "server exited with {exit}; log:\n{}", self.log());
         }
     }
 
@@ -186,12 +175,7 @@ impl Server {
             job.status.is_finished().then_some(job)
         })
         .await;
-        job.unwrap_or_else(|| {
-            panic!(
-                "job {id} did not finish within {timeout:?}; log:\n{}",
-                self.log()
-            )
-        })
+        job.unwrap_or_else(|| panic!("job {id} did not finish within {timeout:?}; log:\n{}", self.log()))
     }
 }
 
@@ -257,15 +241,10 @@ pub const LONG: Duration = Duration::from_secs(60);
 
 /// Encodes a PNG with a gradient, as an input plate.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x * 10) as u8, (y * 10) as u8, 128])
-    });
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 128]));
     let mut bytes = Vec::new();
     image
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .unwrap();
     bytes
 }

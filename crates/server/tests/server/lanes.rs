@@ -18,15 +18,9 @@ async fn interval(server: &Server, id: uuid::Uuid) -> (String, String) {
 async fn local_jobs_never_overlap() {
     let server = Server::start("");
     let ids = [
-        server
-            .submit_image("dev-local", "steps=3 step_ms=100")
-            .await,
-        server
-            .submit_image("dev-local", "steps=3 step_ms=100")
-            .await,
-        server
-            .submit_image("dev-local", "steps=3 step_ms=100")
-            .await,
+        server.submit_image("dev-local", "steps=3 step_ms=100").await,
+        server.submit_image("dev-local", "steps=3 step_ms=100").await,
+        server.submit_image("dev-local", "steps=3 step_ms=100").await,
     ];
     let mut intervals = Vec::new();
     for id in ids {
@@ -47,11 +41,7 @@ async fn external_jobs_run_together() {
     let server = Server::start("");
     let mut ids = Vec::new();
     for _ in 0..4 {
-        ids.push(
-            server
-                .submit_image("dev-external", "steps=10 step_ms=100")
-                .await,
-        );
+        ids.push(server.submit_image("dev-external", "steps=10 step_ms=100").await);
     }
     let mut intervals = Vec::new();
     for id in ids {
@@ -68,31 +58,16 @@ async fn external_jobs_run_together() {
 #[tokio::test]
 async fn job_past_time_limit_fails() {
     let server = Server::start("external_time_limit_seconds = 1\n");
-    let id = server
-        .submit_image("dev-external", "steps=100 step_ms=100")
-        .await;
-    let job = server
-        .wait_finished(Domain::Images, id, Duration::from_secs(20))
-        .await;
+    let id = server.submit_image("dev-external", "steps=100 step_ms=100").await;
+    let job = server.wait_finished(Domain::Images, id, Duration::from_secs(20)).await;
     assert_eq!(job.status, TaskStatus::Failure);
     let message = job.error_message.unwrap();
-    assert!(
-        message.contains("external lane's time limit of 1 s"),
-        "{message}"
-    );
+    assert!(message.contains("external lane's time limit of 1 s"), "{message}");
 
     let system = server.client().system().await.unwrap();
-    let external = system
-        .lanes
-        .iter()
-        .find(|lane| lane.name == "external")
-        .unwrap();
+    let external = system.lanes.iter().find(|lane| lane.name == "external").unwrap();
     assert_eq!(
-        (
-            external.concurrency,
-            external.running,
-            external.time_limit_seconds
-        ),
+        (external.concurrency, external.running, external.time_limit_seconds),
         (4, 0, Some(1))
     );
 }

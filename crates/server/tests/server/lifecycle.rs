@@ -8,15 +8,11 @@ use crate::harness::{wait_for, Server, LONG};
 #[tokio::test]
 async fn image_job_runs_to_signed_outputs() {
     let server = Server::start("");
-    let id = server
-        .submit_image("dev-local", "steps=6 step_ms=150")
-        .await;
+    let id = server.submit_image("dev-local", "steps=6 step_ms=150").await;
 
     let running = wait_for(LONG, || async {
         let job = server.job(Domain::Images, id).await;
-        (job.status == TaskStatus::Started
-            && job.logs.iter().any(|l| l.starts_with("Inference step")))
-        .then_some(job)
+        (job.status == TaskStatus::Started && job.logs.iter().any(|l| l.starts_with("Inference step"))).then_some(job)
     })
     .await
     .expect("job reports STARTED with step logs");
@@ -48,9 +44,7 @@ async fn image_job_runs_to_signed_outputs() {
 #[tokio::test]
 async fn waiting_job_reports_queue_position() {
     let server = Server::start("");
-    let first = server
-        .submit_image("dev-local", "steps=40 step_ms=100")
-        .await;
+    let first = server.submit_image("dev-local", "steps=40 step_ms=100").await;
     let second = server.submit_image("dev-local", "steps=1").await;
     let third = server.submit_image("dev-local", "steps=1").await;
 
@@ -63,10 +57,7 @@ async fn waiting_job_reports_queue_position() {
         job.logs
     );
     let job = server.job(Domain::Images, second).await;
-    assert_eq!(
-        job.logs.last().map(String::as_str),
-        Some("Queue local position: 1 / 2")
-    );
+    assert_eq!(job.logs.last().map(String::as_str), Some("Queue local position: 1 / 2"));
     server.client().cancel(Domain::Images, first).await.unwrap();
 }
 
@@ -94,10 +85,7 @@ async fn panicking_executor_fails_only_its_job() {
     assert_eq!(job.status, TaskStatus::Failure);
     assert!(job.error_message.unwrap().contains("executor panicked"));
     assert_eq!(
-        server
-            .wait_finished(Domain::Images, next, LONG)
-            .await
-            .status,
+        server.wait_finished(Domain::Images, next, LONG).await.status,
         TaskStatus::Success
     );
 }

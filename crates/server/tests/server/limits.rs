@@ -8,16 +8,11 @@ use crate::harness::{base64, png, Server};
 #[tokio::test]
 async fn backlog_limit_answers_429() {
     let server = Server::start("backlog_limit = 3\n");
-    let blocker = server
-        .submit_image("dev-local", "steps=100 step_ms=100")
-        .await;
+    let blocker = server.submit_image("dev-local", "steps=100 step_ms=100").await;
     let mut accepted = 1;
     let rejection = loop {
         let (status, body) = server
-            .post(
-                "/api/images",
-                &json!({"model": "dev-local", "prompt": "steps=1"}),
-            )
+            .post("/api/images", &json!({"model": "dev-local", "prompt": "steps=1"}))
             .await;
         match status {
             200 => accepted += 1,
@@ -49,17 +44,10 @@ async fn backlog_limit_answers_429() {
         .await
         .unwrap();
     let (status, _) = server
-        .post(
-            "/api/images",
-            &json!({"model": "dev-local", "prompt": "steps=1"}),
-        )
+        .post("/api/images", &json!({"model": "dev-local", "prompt": "steps=1"}))
         .await;
     assert_eq!(status, 200);
-    server
-        .client()
-        .cancel(Domain::Images, blocker)
-        .await
-        .unwrap();
+    server.client().cancel(Domain::Images, blocker).await.unwrap();
 }
 
 #[tokio::test]
@@ -68,10 +56,7 @@ async fn oversized_body_answers_413() {
     let body = json!({"model": "dev-local", "image": "A".repeat(2 * 1024 * 1024)});
     let (status, answer) = server.post("/api/images", &body).await;
     assert_eq!(status, 413, "{answer}");
-    assert!(
-        answer["detail"].as_str().unwrap().contains("body_limit_mb"),
-        "{answer}"
-    );
+    assert!(answer["detail"].as_str().unwrap().contains("body_limit_mb"), "{answer}");
     let jobs = server.client().jobs(&Default::default()).await.unwrap();
     assert_eq!(jobs.total, 0);
 }
@@ -93,38 +78,17 @@ async fn post_raw(server: &Server, content_type: &str, body: &str) -> (u16, Valu
 fn first_error(status: u16, body: &Value) -> (Value, String) {
     assert_eq!(status, 422, "{body}");
     let error = &body["detail"][0];
-    assert!(
-        error["msg"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (
-        error["loc"].clone(),
-        error["type"].as_str().unwrap().to_owned(),
-    )
+    assert!(error["msg"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    (error["loc"].clone(), error["type"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
 async fn malformed_bodies_answer_422() {
     let server = Server::start("");
     let cases = [
-        (
-            "application/json",
-            "{}",
-            json!(["body", "model"]),
-            "missing",
-        ),
-        (
-            "application/json",
-            "[]",
-            json!(["body"]),
-            "model_attributes_type",
-        ),
-        (
-            "application/json",
-            "{\"model\": ",
-            json!(["body", 10]),
-            "json_invalid",
-        ),
+        ("application/json", "{}", json!(["body", "model"]), "missing"),
+        ("application/json", "[]", json!(["body"]), "model_attributes_type"),
+        ("application/json", "{\"model\": ", json!(["body", 10]), "json_invalid"),
         (
             "text/plain",
             "{\"model\": \"dev-local\"}",
@@ -140,11 +104,7 @@ async fn malformed_bodies_answer_422() {
     ];
     for (content_type, body, loc, kind) in cases {
         let (status, answer) = post_raw(&server, content_type, body).await;
-        assert_eq!(
-            first_error(status, &answer),
-            (loc, kind.to_owned()),
-            "body {body:?}"
-        );
+        assert_eq!(first_error(status, &answer), (loc, kind.to_owned()), "body {body:?}");
     }
 }
 
@@ -154,10 +114,7 @@ async fn invalid_requests_answer_422_naming_field() {
     let plate = base64(&png(8, 8));
     let cases = [
         (json!({"model": "sd-xl"}), json!(["body", "model"])),
-        (
-            json!({"model": "dev-local", "mask": plate}),
-            json!(["body", "mask"]),
-        ),
+        (json!({"model": "dev-local", "mask": plate}), json!(["body", "mask"])),
         (
             json!({"model": "dev-local", "image": "not base64!"}),
             json!(["body", "image"]),
@@ -176,10 +133,7 @@ async fn invalid_requests_answer_422_naming_field() {
         assert_eq!(first_error(status, &answer).0, loc, "request {body}");
     }
     let (status, answer) = server
-        .post(
-            "/api/videos",
-            &json!({"model": "ltx-video", "num_frames": 10}),
-        )
+        .post("/api/videos", &json!({"model": "ltx-video", "num_frames": 10}))
         .await;
     let locations: Vec<Value> = answer["detail"]
         .as_array()
@@ -189,21 +143,12 @@ async fn invalid_requests_answer_422_naming_field() {
         .collect();
     assert_eq!(status, 422);
     assert!(
-        locations.contains(&json!(["body", "model"]))
-            && locations.contains(&json!(["body", "num_frames"])),
+        locations.contains(&json!(["body", "model"])) && locations.contains(&json!(["body", "num_frames"])),
         "{answer}"
     );
 
     // Nothing was queued and no input was left behind.
-    assert_eq!(
-        server
-            .client()
-            .jobs(&Default::default())
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(server.client().jobs(&Default::default()).await.unwrap().total, 0);
     let inputs = server.data_dir().join("storage/inputs");
     assert!(!inputs.exists() || std::fs::read_dir(inputs).unwrap().count() == 0);
 }
@@ -224,12 +169,6 @@ async fn workflow_patches_are_checked() {
         .iter()
         .map(|e| e["loc"].clone())
         .collect();
-    assert!(
-        locations.contains(&json!(["body", "patches", 0, "value"])),
-        "{answer}"
-    );
-    assert!(
-        locations.contains(&json!(["body", "patches", 1, "title"])),
-        "{answer}"
-    );
+    assert!(locations.contains(&json!(["body", "patches", 0, "value"])), "{answer}");
+    assert!(locations.contains(&json!(["body", "patches", 1, "title"])), "{answer}");
 }

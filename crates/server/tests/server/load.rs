@@ -11,17 +11,14 @@ use crate::harness::Server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thousand_concurrent_submissions_are_all_accounted_for() {
-    let server = Arc::new(Server::start(
-        "backlog_limit = 2000\nexternal_concurrency = 8\n",
-    ));
+    let server = Arc::new(Server::start("backlog_limit = 2000\nexternal_concurrency = 8\n"));
     let http = reqwest::Client::new();
 
     let mut posts = Vec::new();
     for index in 0..1000 {
         let (server, http) = (server.clone(), http.clone());
         posts.push(tokio::spawn(async move {
-            let body =
-                json!({"model": "dev-external", "prompt": "steps=1 step_ms=0", "seed": index});
+            let body = json!({"model": "dev-external", "prompt": "steps=1 step_ms=0", "seed": index});
             let response = http
                 .post(server.url("/api/images"))
                 .bearer_auth(&server.key)
@@ -38,11 +35,7 @@ async fn thousand_concurrent_submissions_are_all_accounted_for() {
                 .send()
                 .await
                 .unwrap();
-            assert!(
-                !poll.status().is_server_error(),
-                "poll answered {}",
-                poll.status()
-            );
+            assert!(!poll.status().is_server_error(), "poll answered {}", poll.status());
             created.id
         }));
     }
@@ -89,8 +82,5 @@ async fn thousand_concurrent_submissions_are_all_accounted_for() {
     }
     assert_eq!(listed, ids, "every job is listed exactly once");
     let sample = *ids.iter().next().unwrap();
-    assert_eq!(
-        server.job(Domain::Images, sample).await.output_urls().len(),
-        1
-    );
+    assert_eq!(server.job(Domain::Images, sample).await.output_urls().len(), 1);
 }

@@ -18,9 +18,7 @@ async fn expired_jobs_and_files_are_deleted() {
     let job = server.wait_finished(Domain::Images, id, LONG).await;
     assert_eq!(job.status, TaskStatus::Success);
 
-    let output = server
-        .data_dir()
-        .join(format!("storage/images/dev-local/{id}-0.png"));
+    let output = server.data_dir().join(format!("storage/images/dev-local/{id}-0.png"));
     let input = server.data_dir().join(format!("storage/inputs/{id}"));
     assert!(output.is_file() && input.is_dir());
 
@@ -48,8 +46,5 @@ async fn unfinished_and_recent_jobs_are_kept() {
     let id = server.submit_image("dev-local", "steps=1").await;
     server.wait_finished(Domain::Images, id, LONG).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        server.job(Domain::Images, id).await.status,
-        TaskStatus::Success
-    );
+    assert_eq!(server.job(Domain::Images, id).await.status, TaskStatus::Success);
 }

@@ -10,11 +10,7 @@ use crate::harness::{raw_get, Server, ADMIN_KEY, LONG};
 async fn domain_routes_need_a_valid_key() {
     let server = Server::start("");
     let http = server.http();
-    let no_key = http
-        .get(server.url("/api/images/models"))
-        .send()
-        .await
-        .unwrap();
+    let no_key = http.get(server.url("/api/images/models")).send().await.unwrap();
     assert_eq!(no_key.status(), 403);
     let wrong = http
         .get(server.url("/api/images/models"))
@@ -82,10 +78,7 @@ async fn admin_routes_manage_keys() {
         .await
         .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
-    assert!(
-        !listed.to_string().contains(&key),
-        "the list must not contain secrets"
-    );
+    assert!(!listed.to_string().contains(&key), "the list must not contain secrets");
     let key_id = key.split('_').nth(1).unwrap();
 
     let works = http
@@ -139,15 +132,7 @@ async fn foreign_host_and_origin_are_rejected() {
         .await
         .unwrap();
     assert_eq!(drive_by.status(), 403);
-    assert_eq!(
-        server
-            .client()
-            .jobs(&Default::default())
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(server.client().jobs(&Default::default()).await.unwrap().total, 0);
 
     let same_origin = http
         .get(server.url("/health"))
@@ -167,9 +152,7 @@ async fn foreign_host_and_origin_are_rejected() {
 
 #[tokio::test]
 async fn configured_cors_origin_is_allowed() {
-    let server = Server::start(
-        "cors_origins = [\"http://tools.studio:8080\"]\nallowed_hosts = [\"gpu-box\"]\n",
-    );
+    let server = Server::start("cors_origins = [\"http://tools.studio:8080\"]\nallowed_hosts = [\"gpu-box\"]\n");
     let http = server.http();
     let preflight = http
         .request(reqwest::Method::OPTIONS, server.url("/api/images"))

@@ -1,0 +1,35 @@
+# Entry points for people and CI. `make run` and `make test` install what is
+# missing first (see scripts/install-deps.sh).
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO ?= cargo
+BIND ?= 127.0.0.1:5000
+
+.PHONY: deps build run test bench lint clean
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --release --locked -p ddiffusion-server
+
+# Starts the headless server on $(BIND); Ctrl-C stops it.
+run: build
+	./target/release/ddiffusion serve --bind $(BIND)
+
+# Runs every test: unit tests and the integration tests, which start the
+# real server binary on 127.0.0.1.
+test: deps
+	$(CARGO) test --workspace --locked
+
+# Measures queue overhead, poll throughput, start time and idle memory;
+# see docs/benchmarks.md.
+bench: deps
+	$(CARGO) bench --locked -p ddiffusion-server --bench queue
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what building and testing Deferred Diffusion need on Debian or
+# Ubuntu, skipping whatever is already there.
+set -euo pipefail
+
+minimum_rust="1.85"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+
+apt_install() {
+    echo "Installing Debian packages: $*"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@"
+}
+
+# A C compiler builds the bundled SQLite.
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if [ ! -e /etc/ssl/certs/ca-certificates.crt ]; then
+    missing+=(ca-certificates)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+fi
+
+# The Rust toolchain: rustup from Debian (13 and later) or Ubuntu (24.04 and
+# later) when cargo is missing.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    apt_install rustup
+    rustup default stable
+fi
+
+version="$(rustc --version | awk '{print $2}')"
+if [ "$(printf '%s\n%s\n' "$minimum_rust" "$version" | sort -V | head -n1)" != "$minimum_rust" ]; then
+    echo "rustc $version is older than $minimum_rust; run 'rustup update stable' and try again" >&2
+    exit 1
+fi
