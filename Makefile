@@ -20,12 +20,14 @@ run: build
 # Runs every test: unit tests and the integration tests, which start the
 # real server binary on 127.0.0.1.
 test: deps
-	$(CARGO) test --workspace --locked
+	./scripts/run-tests.sh
 
-# Measures queue overhead, poll throughput, start time and idle memory;
-# see docs/benchmarks.md.
+# Measures queue overhead, poll throughput, start time and idle memory, side
+# by side with a FastAPI + Celery + Redis reference; see docs/benchmarks.md.
 bench: deps
-	$(CARGO) bench --locked -p ddiffusion-server --bench queue
+	./scripts/install-bench-reference.sh
+	BENCH_REFERENCE_PYTHON=$(CURDIR)/target/bench-reference-venv/bin/python \
+		$(CARGO) bench --locked -p ddiffusion-server --bench queue
 
 lint:
 	$(CARGO) fmt --all --check

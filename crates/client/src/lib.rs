@@ -38,7 +38,7 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// HTTP status of an error answer, if the server answered.
+    /// HTTP status of an error response, if the server sent one.
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api { status, .. } => Some(*status),
@@ -154,7 +154,7 @@ impl Client {
             .map(|_| ())
     }
 
-    /// Polls a job every `interval` until it finishes, calling `on_update` with each answer.
+    /// Polls a job every `interval` until it finishes, calling `on_update` with each response.
     pub async fn wait(
         &self,
         domain: Domain,
@@ -243,7 +243,7 @@ impl Client {
     }
 }
 
-/// Turns an error answer into [`ClientError::Api`] with the server's message.
+/// Turns an error response into [`ClientError::Api`] with the server's message.
 async fn check_status(response: reqwest::Response, method: &str, url: &str) -> Result<reqwest::Response> {
     let status = response.status();
     if status.is_success() {

@@ -67,7 +67,7 @@ impl EngineConfig {
     }
 }
 
-/// Who submitted a job.
+/// Submitter of a job: API key, user, machine and address.
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub key_id: Option<String>,
@@ -432,18 +432,36 @@ impl Engine {
             return Ok(CancelOutcome::Revoked);
         }
 
-        if let Some(running) = self.inner.running.lock().unwrap().get_mut(&id) {
-            running.cancel_requested = true;
-            running.token.cancel();
-            tracing::info!(job = %id, "cancellation requested for running job");
-            return Ok(CancelOutcome::Requested);
+        // A dispatcher may claim the job between the UPDATE above and this
+        // lookup. Its token is registered before the claim, so one more
+        // lookup after reading the row finds it.
+        for _ in 0..2 {
+            if self.request_stop(id) {
+                return Ok(CancelOutcome::Requested);
+            }
+            match store::fetch_job(&self.inner.pool, &id.to_string()).await? {
+                None => return Ok(CancelOutcome::NotFound),
+                Some(record) if record.state().is_finished() => {
+                    return Ok(CancelOutcome::AlreadyFinished(record.state()));
+                }
+                Some(_) => tokio::task::yield_now().await,
+            }
         }
+        // Running in the database but not in this process: the server is
+        // shutting down, and the job is queued again at the next start.
+        Ok(CancelOutcome::Requested)
+    }
 
-        match store::fetch_job(&self.inner.pool, &id.to_string()).await? {
-            None => Ok(CancelOutcome::NotFound),
-            Some(record) if record.state().is_finished() => Ok(CancelOutcome::AlreadyFinished(record.state())),
-            // Claimed by a dispatcher between the two checks above: its token is registered now.
-            Some(_) => Box::pin(self.cancel(id)).await,
+    /// Cancels the token of a job running in this process; returns false if there is none.
+    fn request_stop(&self, id: Uuid) -> bool {
+        match self.inner.running.lock().unwrap().get_mut(&id) {
+            Some(running) => {
+                running.cancel_requested = true;
+                running.token.cancel();
+                tracing::info!(job = %id, "cancellation requested for running job");
+                true
+            }
+            None => false,
         }
     }
 
@@ -616,7 +634,7 @@ impl Engine {
             let uuid = Uuid::parse_str(&id).unwrap_or_default();
 
             // The token is registered before the row changes state, so a
-            // cancellation that sees the job running always finds its token.
+            // cancellation that reads the job as running always finds its token.
             let token = self.inner.shutdown.child_token();
             self.inner.running.lock().unwrap().insert(
                 uuid,

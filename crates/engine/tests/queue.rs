@@ -3,7 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ddiffusion_engine::{Engine, EngineConfig, Executor, ExecutorFuture, Identity, JobContext, JobError, JobOutput, JobState, NewJob};
+use ddiffusion_engine::{
+    Engine, EngineConfig, Executor, ExecutorFuture, Identity, JobContext, JobError, JobOutput, JobState, NewJob,
+};
 use protocol::Domain;
 use uuid::Uuid;
 
@@ -23,7 +25,10 @@ impl Executor for Recorder {
             }
             ctx.check_cancelled()?;
             let path = ctx.write_output(0, "txt", label.as_bytes()).await?;
-            Ok(JobOutput { files: vec![path], text: None })
+            Ok(JobOutput {
+                files: vec![path],
+                text: None,
+            })
         })
     }
 }
@@ -56,7 +61,15 @@ async fn lane_runs_by_priority_then_submission_order() {
     let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
     let started = Arc::new(Mutex::new(Vec::new()));
     let release = Arc::new(tokio::sync::Notify::new());
-    engine.register(Domain::Texts, "recorder", "local", Arc::new(Recorder { started: started.clone(), release: release.clone() }));
+    engine.register(
+        Domain::Texts,
+        "recorder",
+        "local",
+        Arc::new(Recorder {
+            started: started.clone(),
+            release: release.clone(),
+        }),
+    );
     engine.start().await.unwrap();
 
     let blocker = engine.submit(job("blocker", 0)).await.unwrap().uuid();
@@ -79,9 +92,15 @@ async fn lane_runs_by_priority_then_submission_order() {
     for id in &ids {
         wait_state(&engine, *id, JobState::Done).await;
     }
-    assert_eq!(*started.lock().unwrap(), vec!["blocker", "urgent", "high", "low-a", "low-b"]);
+    assert_eq!(
+        *started.lock().unwrap(),
+        vec!["blocker", "urgent", "high", "low-a", "low-b"]
+    );
     let output = engine.job(ids[1]).await.unwrap().unwrap().output_paths();
-    assert_eq!(std::fs::read_to_string(dir.path().join("storage").join(&output[0])).unwrap(), "high");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("storage").join(&output[0])).unwrap(),
+        "high"
+    );
     engine.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -90,7 +109,10 @@ async fn unknown_model_is_rejected_and_nothing_stored() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
     let error = engine.submit(job("x", 0)).await.unwrap_err();
-    assert!(error.to_string().contains("model recorder is not available for texts"), "{error}");
+    assert!(
+        error.to_string().contains("model recorder is not available for texts"),
+        "{error}"
+    );
     assert_eq!(engine.list(None, None, 0, 10).await.unwrap().total, 0);
 }
 
@@ -113,7 +135,11 @@ async fn failure_is_recorded_with_message_and_event() {
     wait_state(&engine, id, JobState::Failed).await;
     let record = engine.job(id).await.unwrap().unwrap();
     assert_eq!(record.error.as_deref(), Some("weights are corrupt"));
-    assert!(engine.logs(id).await.unwrap().contains(&"Failed: weights are corrupt".to_owned()));
+    assert!(engine
+        .logs(id)
+        .await
+        .unwrap()
+        .contains(&"Failed: weights are corrupt".to_owned()));
 
     let mut saw_failure = false;
     while let Ok(event) = events.try_recv() {

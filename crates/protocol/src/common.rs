@@ -125,7 +125,7 @@ impl ValidationError {
     }
 }
 
-/// Body of a 422 answer.
+/// Body of a 422 response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(title = "HTTPValidationError", as = HTTPValidationError))]
@@ -134,14 +134,14 @@ pub struct HttpValidationError {
     pub detail: Vec<ValidationError>,
 }
 
-/// Body of a 403, 404, 413 or 429 answer.
+/// Body of a 403, 404, 413 or 429 response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub detail: String,
 }
 
-/// Body of a 500 answer.
+/// Body of a 500 response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InternalError {
@@ -193,7 +193,7 @@ pub(crate) fn model_map_schema(names: &[&str], info_schema: &str) -> utoipa::ope
     object
 }
 
-/// Defines the `{id, status}` answer of a domain's POST under its own schema name.
+/// Defines the `{id, status}` response of a domain's POST under its own schema name.
 macro_rules! create_response {
     ($name:ident) => {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -206,7 +206,7 @@ macro_rules! create_response {
     };
 }
 
-/// Defines the GET answer of a domain whose outputs are files, under its own schema name.
+/// Defines the GET response of a domain whose outputs are files, under its own schema name.
 macro_rules! file_response {
     ($name:ident) => {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -74,7 +74,7 @@ pub struct JobSummary {
     pub key_name: Option<String>,
 }
 
-/// Answer of `GET /api/jobs`, newest first.
+/// Response of `GET /api/jobs`, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobList {
@@ -119,7 +119,7 @@ pub struct LaneStatus {
     pub time_limit_seconds: Option<u64>,
 }
 
-/// Answer of `GET /api/system`.
+/// Response of `GET /api/system`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemStatus {
@@ -134,14 +134,14 @@ pub struct SystemStatus {
     pub backlog_limit: i64,
 }
 
-/// Any domain's POST answer.
+/// Response of any domain's POST.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedJob {
     pub id: Uuid,
     pub status: TaskStatus,
 }
 
-/// Any domain's GET answer, with `output` left as JSON: a list of URLs for
+/// Response of any domain's GET, with `output` left as JSON: a list of URLs for
 /// images, videos and workflows, a string for texts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResponse {

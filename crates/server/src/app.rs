@@ -4,7 +4,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
@@ -45,6 +45,7 @@ pub fn build(state: AppState) -> Router {
         .merge(with_admin_key)
         .merge(open)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes()))
+        .layer(Extension(error::BodyLimit(settings.body_limit_bytes())))
         .layer(cors)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(from_fn(error::internal_error_path))

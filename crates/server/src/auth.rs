@@ -34,7 +34,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
 }
 
 /// Middleware for routes that need an API key: 403 without a valid key,
-/// otherwise the request and its answer carry the [`Caller`].
+/// otherwise the request and its response carry the [`Caller`].
 pub async fn require_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(token) = bearer_token(request.headers()) else {
         return ApiError::Forbidden("Missing authorization token: send `Authorization: Bearer <API key>`".into())

@@ -22,7 +22,7 @@ pub struct Settings {
     /// Base of signed file URLs, such as `http://gpu-box:5000`; by default the
     /// scheme and `Host` of each request.
     pub public_url: Option<String>,
-    /// Waiting jobs over all lanes at which a POST answers 429.
+    /// Waiting jobs over all lanes at which a POST gets a 429.
     pub backlog_limit: i64,
     /// Jobs the local lane runs at once.
     pub local_concurrency: usize,

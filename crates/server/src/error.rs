@@ -1,4 +1,4 @@
-//! Error answers in the contract's shapes, and the JSON body extractor that
+//! Error responses in the contract's shapes, and the JSON body extractor that
 //! turns every bad body into a 422 naming the field.
 
 use axum::body::Bytes;
@@ -9,7 +9,7 @@ use axum::Json;
 use protocol::{ErrorDetail, HttpValidationError, InternalError, Location, ValidationError};
 use serde::de::DeserializeOwned;
 
-/// An error answer.
+/// An error response.
 #[derive(Debug)]
 pub enum ApiError {
     /// 422 with the failing fields.
@@ -39,7 +39,7 @@ impl From<engine::EngineError> for ApiError {
     }
 }
 
-/// Marks a 500 answer whose body still needs the request path.
+/// Marks a 500 response whose body still needs the request path.
 #[derive(Clone)]
 struct InternalDetail(String);
 
@@ -67,7 +67,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Middleware that writes the `{message, detail, path}` body of 500 answers,
+/// Middleware that writes the `{message, detail, path}` body of 500 responses,
 /// which only the middleware can fill in because it knows the request path.
 pub async fn internal_error_path(request: Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path().to_owned();
@@ -87,7 +87,7 @@ pub async fn internal_error_path(request: Request, next: axum::middleware::Next)
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
 
-/// Builds the 500 answer for a panic inside a handler.
+/// Builds the 500 response for a panic inside a handler.
 pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = payload
         .downcast_ref::<String>()
@@ -97,9 +97,16 @@ pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Respo
     ApiError::Internal(format!("handler panicked: {message}")).into_response()
 }
 
-/// JSON body extractor with the contract's errors: 413 over the body limit,
-/// and 422 with a location for a wrong content type, malformed JSON, a body
-/// that is not an object, a missing field or a value of the wrong type.
+/// Largest accepted request body in bytes, attached to each request so that
+/// the 413 response can state it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// JSON body extractor with the contract's errors.
+///
+/// A body over the limit gets a 413. A wrong content type, malformed JSON, a
+/// body that is not an object, a missing field or a value of the wrong type
+/// gets a 422 with the location of the problem.
 pub struct ValidJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ValidJson<T>
@@ -111,10 +118,12 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         check_content_type(request.headers())?;
+        let limit = request.extensions().get::<BodyLimit>().map(|limit| limit.0);
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                let limit = limit.map(|bytes| format!(" of {} MiB", bytes / (1024 * 1024))).unwrap_or_default();
                 ApiError::PayloadTooLarge(format!(
-                    "request body is larger than the server's limit; send smaller inputs or raise body_limit_mb in config.toml ({rejection})"
+                    "request body is larger than the server's limit{limit}; send smaller inputs or raise body_limit_mb in config.toml"
                 ))
             } else {
                 ApiError::BadRequest(format!("could not read the request body: {rejection}"))

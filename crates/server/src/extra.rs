@@ -86,9 +86,11 @@ pub struct EventsQuery {
     job: Option<Uuid>,
 }
 
-/// Streams job events as server-sent events. On connect it sends the current
-/// state of the job, or of every waiting and running job, so a client that
-/// reconnects misses nothing; then each state change, log line and progress update.
+/// Streams job events as server-sent events.
+///
+/// On connect it sends the current state of the job, or of every waiting and
+/// running job, so a client that reconnects misses nothing. Then it sends each
+/// state change, log line and progress update.
 #[utoipa::path(
     get, path = "/api/events", operation_id = "events_stream", tag = "jobs",
     params(EventsQuery),
@@ -136,7 +138,10 @@ async fn snapshot(state: &AppState, job: Option<Uuid>) -> Result<Vec<JobEvent>, 
         None => {
             let mut active = state.engine.list(Some(JobState::Running), None, 0, 500).await?.jobs;
             active.extend(state.engine.list(Some(JobState::Queued), None, 0, 500).await?.jobs);
-            return Ok(active.into_iter().map(|job| JobEvent::State { job: Box::new(job) }).collect());
+            return Ok(active
+                .into_iter()
+                .map(|job| JobEvent::State { job: Box::new(job) })
+                .collect());
         }
     };
     let mut events = Vec::new();

@@ -291,7 +291,7 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// Builds the GET answer of a job.
+/// Builds the GET response of a job.
 async fn job_response(
     state: &AppState,
     headers: &HeaderMap,
@@ -408,17 +408,17 @@ macro_rules! domain_handlers {
         $create:ident, $get:ident, $delete:ident
     ) => {
         #[utoipa::path(
-                    post, path = $base, operation_id = concat!($tag, "_create"), tag = $tag,
-                    request_body = $request,
-                    responses(
-                        (status = 200, description = "Task queued", body = $created),
-                        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
-                        (status = 413, description = "Body over the size limit", body = ErrorDetail),
-                        (status = 422, description = "Validation Error", body = HttpValidationError),
-                        (status = 429, description = "Backlog limit reached", body = ErrorDetail),
-                    ),
-                    security(("APIKeyHeader" = []))
-                )]
+                            post, path = $base, operation_id = concat!($tag, "_create"), tag = $tag,
+                            request_body = $request,
+                            responses(
+                                (status = 200, description = "Task queued", body = $created),
+                                (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+                                (status = 413, description = "Body over the size limit", body = ErrorDetail),
+                                (status = 422, description = "Validation Error", body = HttpValidationError),
+                                (status = 429, description = "Backlog limit reached", body = ErrorDetail),
+                            ),
+                            security(("APIKeyHeader" = []))
+                        )]
         async fn $create(
             State(state): State<AppState>,
             Extension(caller): Extension<Caller>,
@@ -428,16 +428,16 @@ macro_rules! domain_handlers {
         }
 
         #[utoipa::path(
-                    get, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_get"), tag = $tag,
-                    params(("id" = Uuid, Path, description = "Task ID")),
-                    responses(
-                        (status = 200, description = "Task status, logs and outputs", body = $response),
-                        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
-                        (status = 404, description = "Unknown or expired task", body = ErrorDetail),
-                        (status = 422, description = "Validation Error", body = HttpValidationError),
-                    ),
-                    security(("APIKeyHeader" = []))
-                )]
+                            get, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_get"), tag = $tag,
+                            params(("id" = Uuid, Path, description = "Task ID")),
+                            responses(
+                                (status = 200, description = "Task status, logs and outputs", body = $response),
+                                (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+                                (status = 404, description = "Unknown or expired task", body = ErrorDetail),
+                                (status = 422, description = "Validation Error", body = HttpValidationError),
+                            ),
+                            security(("APIKeyHeader" = []))
+                        )]
         async fn $get(
             State(state): State<AppState>,
             headers: HeaderMap,
@@ -447,16 +447,16 @@ macro_rules! domain_handlers {
         }
 
         #[utoipa::path(
-                    delete, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_delete"), tag = $tag,
-                    params(("id" = Uuid, Path, description = "Task ID")),
-                    responses(
-                        (status = 200, description = "Cancellation result", body = DeleteResponse),
-                        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
-                        (status = 404, description = "Unknown or expired task", body = ErrorDetail),
-                        (status = 422, description = "Validation Error", body = HttpValidationError),
-                    ),
-                    security(("APIKeyHeader" = []))
-                )]
+                            delete, path = concat!($base, "/{id}"), operation_id = concat!($tag, "_delete"), tag = $tag,
+                            params(("id" = Uuid, Path, description = "Task ID")),
+                            responses(
+                                (status = 200, description = "Cancellation result", body = DeleteResponse),
+                                (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+                                (status = 404, description = "Unknown or expired task", body = ErrorDetail),
+                                (status = 422, description = "Validation Error", body = HttpValidationError),
+                            ),
+                            security(("APIKeyHeader" = []))
+                        )]
         async fn $delete(
             State(state): State<AppState>,
             Path(id): Path<String>,

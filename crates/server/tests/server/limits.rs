@@ -56,7 +56,9 @@ async fn oversized_body_answers_413() {
     let body = json!({"model": "dev-local", "image": "A".repeat(2 * 1024 * 1024)});
     let (status, answer) = server.post("/api/images", &body).await;
     assert_eq!(status, 413, "{answer}");
-    assert!(answer["detail"].as_str().unwrap().contains("body_limit_mb"), "{answer}");
+    let message = answer["detail"].as_str().unwrap();
+    assert!(message.contains("limit of 1 MiB"), "{answer}");
+    assert!(message.contains("body_limit_mb"), "{answer}");
     let jobs = server.client().jobs(&Default::default()).await.unwrap();
     assert_eq!(jobs.total, 0);
 }
@@ -74,7 +76,7 @@ async fn post_raw(server: &Server, content_type: &str, body: &str) -> (u16, Valu
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
-/// Returns the first error's location and type of a 422 answer.
+/// Returns the location and type of the first error in a 422 response.
 fn first_error(status: u16, body: &Value) -> (Value, String) {
     assert_eq!(status, 422, "{body}");
     let error = &body["detail"][0];

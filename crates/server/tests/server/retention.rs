@@ -20,7 +20,8 @@ async fn expired_jobs_and_files_are_deleted() {
 
     let output = server.data_dir().join(format!("storage/images/dev-local/{id}-0.png"));
     let input = server.data_dir().join(format!("storage/inputs/{id}"));
-    assert!(output.is_file() && input.is_dir());
+    assert!(output.is_file());
+    assert!(input.is_dir());
 
     let gone = wait_for(Duration::from_secs(20), || async {
         let missing = server

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace and ends with one summary line,
+# "tests: N passed, N failed", because cargo's own last line belongs to the
+# doc tests of the last crate.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status="${PIPESTATUS[0]}"
+
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"
