@@ -19,7 +19,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 venv="target/bench-reference-venv"
-if [ ! -x "$venv/bin/celery" ]; then
+requirements="benchmarks/reference/requirements.txt"
+stamp="$venv/.installed"
+if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet -r benchmarks/reference/requirements.txt
+    "$venv/bin/pip" install --quiet -r "$requirements"
+    touch "$stamp"
 fi

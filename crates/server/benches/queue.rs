@@ -33,6 +33,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 /// Starts the server and returns it with its base URL and the time to the first healthy response.
 fn start(data_dir: &std::path::Path) -> (Child, String, Duration) {
+    use std::os::unix::process::CommandExt;
     let started = Instant::now();
     let mut child = Command::new(binary())
         .args([
@@ -48,6 +49,7 @@ fn start(data_dir: &std::path::Path) -> (Child, String, Duration) {
         .env("DDIFFUSION_BACKLOG_LIMIT", "100000")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .expect("server starts");
     let mut line = String::new();
@@ -110,7 +112,9 @@ async fn latencies(http: &reqwest::Client, base: &str, key: &str, model: &str, c
         let url = format!("{base}/api/images/{}", created["id"].as_str().unwrap());
         // The reference answers 404 while a task sits prefetched in its
         // worker, so any status other than SUCCESS or FAILURE means "poll again".
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            assert!(Instant::now() < deadline, "job {index} on {base} did not succeed within 60 s");
             let job: Value = http
                 .get(&url)
                 .bearer_auth(key)
@@ -166,7 +170,7 @@ struct Figures {
     polls_per_second: f64,
 }
 
-/// Processes of a running system, killed on drop.
+/// Processes of a running system, each leading its own process group, stopped on drop.
 struct Processes(Vec<Child>);
 
 impl Processes {
@@ -187,7 +191,7 @@ impl Drop for Processes {
         for child in &mut self.0 {
             // Each child leads its own process group; signal the whole group.
             let _ = Command::new("kill")
-                .args(["-TERM", &format!("-{}", child.id())])
+                .args(["-TERM", "--", &format!("-{}", child.id())])
                 .status();
         }
         for child in &mut self.0 {
@@ -411,7 +415,7 @@ fn main() {
         .map(|python| bench_reference(&runtime, &python, jobs, poll_seconds));
 
     let ratio =
-        |ours: f64, theirs: Option<f64>| theirs.map(|t| format!("{:.2}", ours / t)).unwrap_or_else(|| "–".into());
+        |ours: f64, theirs: Option<f64>| theirs.map(|t| format!("{:.3}", ours / t)).unwrap_or_else(|| "–".into());
     let reference_text = |text: Option<String>| text.unwrap_or_else(|| "not run".into());
     let p = |samples: &[Duration], q: f64| percentile(samples, q);
 
