@@ -114,7 +114,10 @@ async fn latencies(http: &reqwest::Client, base: &str, key: &str, model: &str, c
         // worker, so any status other than SUCCESS or FAILURE means "poll again".
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            assert!(Instant::now() < deadline, "job {index} on {base} did not succeed within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "job {index} on {base} did not succeed within 60 s"
+            );
             let job: Value = http
                 .get(&url)
                 .bearer_auth(key)
