@@ -194,6 +194,11 @@ impl Paths {
         Ok(Self { data_dir, config_file })
     }
 
+    /// User catalogue that adds to or overrides the shipped `models.toml`.
+    pub fn user_models(&self) -> PathBuf {
+        self.config_file.with_file_name("models.toml")
+    }
+
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("ddiffusion.db")
     }

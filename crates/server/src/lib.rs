@@ -16,6 +16,7 @@ pub mod extra;
 pub mod files;
 pub mod guard;
 pub mod inputs;
+pub mod models;
 pub mod routes;
 pub mod serve;
 pub mod state;

@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// List, download and delete models in the Hugging Face cache (HF_HOME, HF_HUB_CACHE).
+    Models {
+        #[command(subcommand)]
+        command: ddiffusion_server::models::ModelsCommand,
+    },
     /// Print the OpenAPI document as JSON.
     Openapi,
     /// Submit a job to a server (DDIFFUSION_API_ADDRESS, DDIFFUSION_API_KEY), wait and download the outputs.
@@ -100,6 +105,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("could not open {}", paths.database().display()))?;
             keys(&pool, command).await
+        }
+        Command::Models { command } => {
+            init_logging("warn");
+            let paths = Paths::resolve(cli.data_dir)?;
+            let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
+            ddiffusion_server::models::run(command, &catalog, &hub::HfCache::from_env()).await
         }
         Command::Openapi => {
             println!("{}", docs::openapi().to_pretty_json()?);

@@ -1,0 +1,14 @@
+//! Image domain of Deferred Diffusion: Stable Diffusion pipelines on candle.
+//!
+//! [`pipeline::SdPipeline`] loads a repository in diffusers layout and runs
+//! it with our CLIP tokenizer and text encoder ([`tokenizer`], [`clip`]),
+//! candle's UNet and VAE, our schedulers ([`schedulers`]) and seeded noise
+//! ([`noise`]). [`fixtures`] writes tiny random-weight models for tests.
+
+pub mod clip;
+pub mod config;
+pub mod fixtures;
+pub mod noise;
+pub mod pipeline;
+pub mod schedulers;
+pub mod tokenizer;

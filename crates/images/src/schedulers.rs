@@ -1,0 +1,272 @@
+//! Noise schedulers with diffusers' arithmetic: DDIM (eta 0), Euler and
+//! Euler ancestral, read from a repository's `scheduler/scheduler_config.json`.
+
+use candle_core::{Result, Tensor};
+use serde::Deserialize;
+
+use crate::noise::Noise;
+
+/// Scheduler names accepted in requests.
+pub const NAMES: &[&str] = &["ddim", "euler", "euler_a"];
+
+/// Fields of `scheduler_config.json`; left-out fields take diffusers' defaults.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchedulerConfig {
+    #[serde(default = "train_steps")]
+    pub num_train_timesteps: usize,
+    #[serde(default = "beta_start")]
+    pub beta_start: f64,
+    #[serde(default = "beta_end")]
+    pub beta_end: f64,
+    #[serde(default = "beta_schedule")]
+    pub beta_schedule: String,
+    #[serde(default = "prediction_type")]
+    pub prediction_type: String,
+    #[serde(default)]
+    pub steps_offset: usize,
+    #[serde(default = "yes")]
+    pub set_alpha_to_one: bool,
+    /// `leading`, `linspace` or `trailing`; when absent each scheduler uses
+    /// diffusers' default for its class (DDIM `leading`, Euler `linspace`).
+    #[serde(default)]
+    pub timestep_spacing: Option<String>,
+}
+
+fn train_steps() -> usize {
+    1000
+}
+fn beta_start() -> f64 {
+    0.0001
+}
+fn beta_end() -> f64 {
+    0.02
+}
+fn beta_schedule() -> String {
+    "linear".into()
+}
+fn prediction_type() -> String {
+    "epsilon".into()
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Ddim,
+    Euler,
+    EulerAncestral,
+}
+
+impl Kind {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "ddim" => Some(Self::Ddim),
+            "euler" => Some(Self::Euler),
+            "euler_a" => Some(Self::EulerAncestral),
+            _ => None,
+        }
+    }
+}
+
+/// A scheduler set up for one run of `steps` steps.
+pub struct Scheduler {
+    kind: Kind,
+    v_prediction: bool,
+    alphas_cumprod: Vec<f64>,
+    final_alpha_cumprod: f64,
+    /// Timesteps passed to the UNet, from noisiest to cleanest.
+    timesteps: Vec<f64>,
+    /// Noise levels for the Euler schedulers, one more than the timesteps (ending at 0).
+    sigmas: Vec<f64>,
+    step_ratio: usize,
+    init_noise_sigma: f64,
+}
+
+fn linspace(start: f64, end: f64, count: usize) -> Vec<f64> {
+    if count == 1 {
+        return vec![start];
+    }
+    (0..count)
+        .map(|i| start + (end - start) * i as f64 / (count - 1) as f64)
+        .collect()
+}
+
+/// Linear interpolation of `values` (given at 0, 1, 2, ...) at position `x`.
+fn interpolate(values: &[f64], x: f64) -> f64 {
+    let low = (x.floor() as usize).min(values.len() - 1);
+    let high = (low + 1).min(values.len() - 1);
+    let fraction = x - low as f64;
+    values[low] + (values[high] - values[low]) * fraction
+}
+
+impl Scheduler {
+    pub fn new(kind: Kind, config: &SchedulerConfig, steps: usize) -> Self {
+        let train = config.num_train_timesteps;
+        let betas = match config.beta_schedule.as_str() {
+            "scaled_linear" => linspace(config.beta_start.sqrt(), config.beta_end.sqrt(), train)
+                .iter()
+                .map(|b| b * b)
+                .collect(),
+            _ => linspace(config.beta_start, config.beta_end, train),
+        };
+        let mut alphas_cumprod = Vec::with_capacity(train);
+        let mut product = 1.0;
+        for beta in &betas {
+            product *= 1.0 - beta;
+            alphas_cumprod.push(product);
+        }
+        let steps = steps.max(1);
+        let spacing = config.timestep_spacing.clone().unwrap_or_else(|| {
+            if kind == Kind::Ddim {
+                "leading".into()
+            } else {
+                "linspace".into()
+            }
+        });
+        let step_ratio = train / steps;
+        let timesteps: Vec<f64> = match spacing.as_str() {
+            "linspace" => linspace(0.0, (train - 1) as f64, steps)
+                .into_iter()
+                .rev()
+                .map(|t| if kind == Kind::Ddim { t.round() } else { t })
+                .collect(),
+            "trailing" => {
+                let ratio = train as f64 / steps as f64;
+                (0..steps)
+                    .map(|i| (train as f64 - i as f64 * ratio).round() - 1.0)
+                    .collect()
+            }
+            _ => (0..steps)
+                .rev()
+                .map(|i| (i * step_ratio + config.steps_offset) as f64)
+                .collect(),
+        };
+        let train_sigmas: Vec<f64> = alphas_cumprod.iter().map(|a| ((1.0 - a) / a).sqrt()).collect();
+        let mut sigmas: Vec<f64> = timesteps.iter().map(|t| interpolate(&train_sigmas, *t)).collect();
+        sigmas.push(0.0);
+        let max_sigma = sigmas.iter().cloned().fold(0.0, f64::max);
+        let init_noise_sigma = match kind {
+            Kind::Ddim => 1.0,
+            _ if spacing == "linspace" || spacing == "trailing" => max_sigma,
+            _ => (max_sigma * max_sigma + 1.0).sqrt(),
+        };
+        let final_alpha_cumprod = if config.set_alpha_to_one {
+            1.0
+        } else {
+            alphas_cumprod[0]
+        };
+        Self {
+            kind,
+            v_prediction: config.prediction_type == "v_prediction",
+            alphas_cumprod,
+            final_alpha_cumprod,
+            timesteps,
+            sigmas,
+            step_ratio,
+            init_noise_sigma,
+        }
+    }
+
+    pub fn timesteps(&self) -> &[f64] {
+        &self.timesteps
+    }
+
+    /// Factor applied to unit Gaussian noise to make the initial latents.
+    pub fn init_noise_sigma(&self) -> f64 {
+        self.init_noise_sigma
+    }
+
+    /// Scales the latents before they enter the UNet at step `index`.
+    pub fn scale_model_input(&self, sample: &Tensor, index: usize) -> Result<Tensor> {
+        match self.kind {
+            Kind::Ddim => Ok(sample.clone()),
+            Kind::Euler | Kind::EulerAncestral => {
+                let sigma = self.sigmas[index];
+                sample / (sigma * sigma + 1.0).sqrt()
+            }
+        }
+    }
+
+    /// Computes the latents of the next step from the UNet's output at step
+    /// `index`. Euler ancestral draws fresh noise from `noise`.
+    pub fn step(&self, model_output: &Tensor, index: usize, sample: &Tensor, noise: &mut Noise) -> Result<Tensor> {
+        match self.kind {
+            Kind::Ddim => self.ddim_step(model_output, index, sample),
+            Kind::Euler | Kind::EulerAncestral => self.euler_step(model_output, index, sample, noise),
+        }
+    }
+
+    fn ddim_step(&self, model_output: &Tensor, index: usize, sample: &Tensor) -> Result<Tensor> {
+        let timestep = self.timesteps[index] as i64;
+        let previous = timestep - self.step_ratio as i64;
+        let alpha = self.alphas_cumprod[timestep as usize];
+        let alpha_previous = if previous >= 0 {
+            self.alphas_cumprod[previous as usize]
+        } else {
+            self.final_alpha_cumprod
+        };
+        let (original, epsilon) = if self.v_prediction {
+            let original = ((sample * alpha.sqrt())? - (model_output * (1.0 - alpha).sqrt())?)?;
+            let epsilon = ((model_output * alpha.sqrt())? + (sample * (1.0 - alpha).sqrt())?)?;
+            (original, epsilon)
+        } else {
+            let original = ((sample - (model_output * (1.0 - alpha).sqrt())?)? / alpha.sqrt())?;
+            (original, model_output.clone())
+        };
+        (original * alpha_previous.sqrt())? + (epsilon * (1.0 - alpha_previous).sqrt())?
+    }
+
+    fn euler_step(&self, model_output: &Tensor, index: usize, sample: &Tensor, noise: &mut Noise) -> Result<Tensor> {
+        let sigma = self.sigmas[index];
+        let sigma_next = self.sigmas[index + 1];
+        let original = if self.v_prediction {
+            ((model_output * (-sigma / (sigma * sigma + 1.0).sqrt()))? + (sample / (sigma * sigma + 1.0))?)?
+        } else {
+            (sample - (model_output * sigma)?)?
+        };
+        let derivative = ((sample - original)? / sigma)?;
+        if self.kind == Kind::Euler {
+            return sample + (derivative * (sigma_next - sigma))?;
+        }
+        let sigma_up = (sigma_next * sigma_next * (sigma * sigma - sigma_next * sigma_next) / (sigma * sigma)).sqrt();
+        let sigma_down = (sigma_next * sigma_next - sigma_up * sigma_up).sqrt();
+        let moved = (sample + (derivative * (sigma_down - sigma))?)?;
+        let fresh = noise.tensor(sample.dims(), sample.device())?.to_dtype(sample.dtype())?;
+        moved + (fresh * sigma_up)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sd15() -> SchedulerConfig {
+        serde_json::from_str(
+            r#"{"beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear", "num_train_timesteps": 1000,
+                "set_alpha_to_one": false, "steps_offset": 1, "skip_prk_steps": true}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn ddim_leading_timesteps_match_diffusers() {
+        let scheduler = Scheduler::new(Kind::Ddim, &sd15(), 4);
+        assert_eq!(scheduler.timesteps(), &[751.0, 501.0, 251.0, 1.0]);
+        assert_eq!(scheduler.init_noise_sigma(), 1.0);
+    }
+
+    #[test]
+    fn euler_linspace_sigmas_end_at_zero() {
+        let scheduler = Scheduler::new(Kind::Euler, &sd15(), 4);
+        assert_eq!(scheduler.timesteps(), &[999.0, 666.0, 333.0, 0.0]);
+        assert_eq!(scheduler.sigmas.len(), 5);
+        assert_eq!(*scheduler.sigmas.last().unwrap(), 0.0);
+        // SD 1.5's largest training sigma is about 14.6.
+        assert!(
+            (scheduler.init_noise_sigma() - 14.6146).abs() < 1e-3,
+            "{}",
+            scheduler.init_noise_sigma()
+        );
+    }
+}
