@@ -104,6 +104,15 @@ impl JobContext {
         self.token.clone()
     }
 
+    /// Returns a handle for logging, progress and cancellation checks that can
+    /// move into blocking code (`spawn_blocking`), where the context cannot go.
+    pub fn reporter(&self) -> JobReporter {
+        JobReporter {
+            token: self.token.clone(),
+            updates: self.updates.clone(),
+        }
+    }
+
     /// Resolves a path relative to the storage folder.
     pub fn input_path(&self, relative: &str) -> PathBuf {
         self.storage.join(relative)
@@ -133,5 +142,28 @@ impl JobContext {
             .await
             .map_err(|error| JobError::Failed(format!("writing output {} failed: {error}", path.display())))?;
         Ok(relative)
+    }
+}
+
+/// Logging, progress and cancellation of one job, for blocking code.
+#[derive(Clone)]
+pub struct JobReporter {
+    token: CancellationToken,
+    updates: mpsc::UnboundedSender<Update>,
+}
+
+impl JobReporter {
+    /// Appends a line to the job's logs.
+    pub fn log(&self, line: impl Into<String>) {
+        let _ = self.updates.send(Update::Log(line.into()));
+    }
+
+    /// Sets the fraction done, clamped to 0.0..=1.0.
+    pub fn progress(&self, fraction: f64) {
+        let _ = self.updates.send(Update::Progress(fraction.clamp(0.0, 1.0)));
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled()
     }
 }

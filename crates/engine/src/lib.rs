@@ -15,7 +15,7 @@ mod engine;
 pub mod keys;
 pub mod store;
 
-pub use context::{Executor, ExecutorFuture, JobContext, JobError, JobOutput};
+pub use context::{Executor, ExecutorFuture, JobContext, JobError, JobOutput, JobReporter};
 pub use engine::{CancelOutcome, Engine, EngineConfig, EngineError, Identity, LaneConfig, NewJob, SubmitError};
 pub use sqlx::SqlitePool;
 pub use store::{JobRecord, JobState};

@@ -7,8 +7,10 @@
 
 pub mod clip;
 pub mod config;
+pub mod executor;
 pub mod fixtures;
 pub mod noise;
+pub mod output;
 pub mod pipeline;
 pub mod schedulers;
 pub mod tokenizer;

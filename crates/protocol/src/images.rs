@@ -6,6 +6,15 @@ use std::collections::BTreeMap;
 use crate::common::{collapse_whitespace, create_response, file_response};
 use crate::{Provider, ValidationError};
 
+/// Scheduler names accepted in `scheduler`.
+pub const SCHEDULERS: &[&str] = &["ddim", "euler", "euler_a"];
+
+/// Most pixels (width × height) an image request may ask for: 2048 × 2048.
+pub const MAX_PIXELS: i64 = 2048 * 2048;
+
+/// Longest side an image request may ask for, in pixels.
+pub const MAX_SIDE: i64 = 4096;
+
 /// Model names of the original contract. The server accepts the models its
 /// catalogue lists; this list only documents the contract's names.
 pub const CONTRACT_MODELS: &[&str] = &[
@@ -95,6 +104,20 @@ pub struct ImageRequest {
     /// Optional reference images that guide models which support references.
     #[serde(default)]
     pub references: Vec<References>,
+    /// Denoising steps, 1 to 150; the model's default when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 150))]
+    pub steps: Option<i64>,
+    /// Classifier-free guidance scale, 0 to 30; the model's default when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 30.0))]
+    pub guidance_scale: Option<f64>,
+    /// Scheduler: ddim, euler or euler_a; the model's default when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+    /// Negative prompt; the model's default when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_prompt: Option<String>,
 }
 
 /// One reference image.
@@ -139,6 +162,51 @@ impl ImageRequest {
                 "strength",
                 format!("strength is {}, but it must be between 0.0 and 1.0", self.strength),
                 "value_error",
+            ));
+        }
+        for (field, value) in [("width", self.width), ("height", self.height)] {
+            if !(1..=MAX_SIDE).contains(&value) {
+                errors.push(ValidationError::field(
+                    field,
+                    format!("{field} is {value}, but it must be between 1 and {MAX_SIDE} pixels"),
+                    "value_error",
+                ));
+            }
+        }
+        if self.width.saturating_mul(self.height) > MAX_PIXELS {
+            errors.push(ValidationError::field(
+                "width",
+                format!(
+                    "{} × {} is {} pixels, more than the limit of {MAX_PIXELS} (2048 × 2048); ask for a smaller size",
+                    self.width,
+                    self.height,
+                    self.width.saturating_mul(self.height)
+                ),
+                "value_error",
+            ));
+        }
+        if let Some(steps) = self.steps.filter(|steps| !(1..=150).contains(steps)) {
+            errors.push(ValidationError::field(
+                "steps",
+                format!("steps is {steps}, but it must be between 1 and 150"),
+                "value_error",
+            ));
+        }
+        if let Some(scale) = self.guidance_scale.filter(|scale| !(0.0..=30.0).contains(scale)) {
+            errors.push(ValidationError::field(
+                "guidance_scale",
+                format!("guidance_scale is {scale}, but it must be between 0 and 30"),
+                "value_error",
+            ));
+        }
+        if let Some(scheduler) = self.scheduler.as_deref().filter(|name| !SCHEDULERS.contains(name)) {
+            errors.push(ValidationError::field(
+                "scheduler",
+                format!(
+                    "scheduler {scheduler:?} is unknown; use one of: {}",
+                    SCHEDULERS.join(", ")
+                ),
+                "enum",
             ));
         }
         if self.mask.is_some() && self.image.is_none() {

@@ -47,11 +47,24 @@ enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Developer tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// Submit a job to a server (DDIFFUSION_API_ADDRESS, DDIFFUSION_API_KEY), wait and download the outputs.
     Submit {
         #[command(subcommand)]
         command: submit::SubmitCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DevCommand {
+    /// Write tiny random-weight versions of the local models into the
+    /// Hugging Face cache (HF_HOME, HF_HUB_CACHE) under their real repository
+    /// ids, so that tests run the real loading path without downloads.
+    Fixtures,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +124,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let paths = Paths::resolve(cli.data_dir)?;
             let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
             ddiffusion_server::models::run(command, &catalog, &hub::HfCache::from_env()).await
+        }
+        Command::Dev {
+            command: DevCommand::Fixtures,
+        } => {
+            let cache = hub::HfCache::from_env();
+            let snapshot = images::fixtures::write_tiny_sd15(
+                cache.root(),
+                "stable-diffusion-v1-5/stable-diffusion-v1-5",
+                "stable-diffusion-v1-5/stable-diffusion-inpainting",
+            )
+            .map_err(|error| anyhow::anyhow!("writing the sd-1.5 fixture failed: {error}"))?;
+            println!("sd-1.5\t{}", snapshot.display());
+            Ok(())
         }
         Command::Openapi => {
             println!("{}", docs::openapi().to_pretty_json()?);

@@ -1,6 +1,7 @@
 //! `ddiffusion serve`: the headless server.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,11 +21,39 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
         .await
         .with_context(|| format!("could not open the database in {}", paths.data_dir.display()))?;
     let state = AppState::new(engine, settings, admin_key);
+    register_catalogue(&state, paths)?;
     if state.settings.dev_models {
         crate::dev_models::register(&state);
         tracing::info!("dev models registered: dev-local, dev-external");
     }
     Ok(state)
+}
+
+/// Registers the local catalogue models whose architecture this build can run.
+fn register_catalogue(state: &AppState, paths: &Paths) -> anyhow::Result<()> {
+    let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
+    let cache = hub::HfCache::from_env();
+    let loaded = images::executor::LoadedPipeline::default();
+    for entry in catalog.domain(protocol::Domain::Images) {
+        let runnable = entry.provider == protocol::Provider::Local
+            && entry
+                .architecture
+                .as_deref()
+                .is_some_and(|arch| images::executor::ARCHITECTURES.contains(&arch));
+        if !runnable {
+            continue;
+        }
+        let executor = images::executor::SdExecutor::new(entry.clone(), cache.clone(), loaded.clone());
+        state.register_model(
+            protocol::Domain::Images,
+            &entry.name,
+            images::executor::SdExecutor::info(entry),
+            "local",
+            Arc::new(executor),
+        );
+        tracing::info!(model = %entry.name, installed = cache.is_installed(entry), "local model registered");
+    }
+    Ok(())
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.

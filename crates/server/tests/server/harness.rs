@@ -22,21 +22,32 @@ pub struct Server {
     pub base: String,
     pub key: String,
     config: String,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     /// Starts a server with the dev models and `config` appended to its `config.toml`.
     pub fn start(config: &str) -> Self {
+        Self::start_with_env(config, &[])
+    }
+
+    /// Starts a server as [`Server::start`] does, with extra environment variables.
+    pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         std::fs::write(dir.path().join("config.toml"), config).expect("config.toml written");
         let key = run_cli(dir.path(), &["keys", "create", "test key"]).trim().to_owned();
         assert!(key.starts_with("dd_"), "keys create printed {key:?}");
+        let env = env
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         let mut server = Self {
             child: None,
             dir,
             base: String::new(),
             key,
             config: config.to_owned(),
+            env,
         };
         server.spawn(0);
         server
@@ -53,6 +64,7 @@ impl Server {
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .env("DDIFFUSION_ADMIN_KEY", ADMIN_KEY)
             .env_remove("DDIFFUSION_CONFIG")
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()

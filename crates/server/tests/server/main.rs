@@ -12,5 +12,6 @@ mod lanes;
 mod lifecycle;
 mod limits;
 mod load;
+mod local_images;
 mod retention;
 mod security;

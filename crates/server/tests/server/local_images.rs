@@ -1,0 +1,161 @@
+//! Local Stable Diffusion models through the server, on tiny random-weight
+//! fixtures written into a temporary Hugging Face cache, with the Hub offline.
+
+use std::process::Command;
+use std::time::Duration;
+
+use protocol::{Domain, TaskStatus};
+use serde_json::json;
+
+use crate::harness::{binary, Server};
+
+const SLOW: Duration = Duration::from_secs(240);
+
+/// Starts a server whose Hugging Face cache holds the fixtures, if `with_fixtures`.
+fn server(with_fixtures: bool) -> (tempfile::TempDir, Server) {
+    let hf_home = tempfile::tempdir().unwrap();
+    let home = hf_home.path().to_str().unwrap().to_owned();
+    if with_fixtures {
+        let status = Command::new(binary())
+            .args(["dev", "fixtures"])
+            .env("HF_HOME", &home)
+            .env_remove("HF_HUB_CACHE")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let server = Server::start_with_env("", &[("HF_HOME", &home), ("HF_HUB_OFFLINE", "1")]);
+    (hf_home, server)
+}
+
+async fn submit(server: &Server, body: serde_json::Value) -> uuid::Uuid {
+    let (status, created) = server.post("/api/images", &body).await;
+    assert_eq!(status, 200, "{created}");
+    created["id"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn sd15_text_to_image_end_to_end() {
+    let (_hf, server) = server(true);
+    let (_, models) = server.get("/api/images/models").await;
+    let info = &models["models"]["sd-1.5"];
+    assert_eq!(info["text_to_image"], true, "{models}");
+    assert_eq!(info["provider"], "local");
+
+    let request = json!({"model": "sd-1.5", "prompt": "a lighthouse   at dusk", "width": 40, "height": 24, "steps": 2, "seed": 5});
+    let id = submit(&server, request.clone()).await;
+    let job = server.wait_finished(Domain::Images, id, SLOW).await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}\n{}", server.log());
+    for expected in [
+        "Loading pipeline sd-1.5 ...",
+        "Context created sd-1.5, 40x24",
+        "Inference step 2/2 (100%)",
+    ] {
+        assert!(
+            job.logs.iter().any(|line| line == expected),
+            "missing {expected:?} in {:?}",
+            job.logs
+        );
+    }
+    assert!(
+        job.logs.iter().any(|line| line.starts_with("Pipeline loaded in")),
+        "{:?}",
+        job.logs
+    );
+
+    let bytes = reqwest::get(&job.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let image = image::load_from_memory(&bytes).unwrap().to_rgb8();
+    assert_eq!((image.width(), image.height()), (40, 24));
+    let parameters = images::output::read_parameters(&bytes).expect("the PNG carries its parameters");
+    assert_eq!(parameters["prompt"], "a lighthouse at dusk");
+    assert_eq!(parameters["seed"], 5);
+    assert_eq!(parameters["steps"], 2);
+
+    // The same request gives the same pixels; the second job reuses the loaded pipeline.
+    let again = server
+        .wait_finished(Domain::Images, submit(&server, request).await, SLOW)
+        .await;
+    assert!(
+        !again.logs.iter().any(|line| line.starts_with("Loading pipeline")),
+        "{:?}",
+        again.logs
+    );
+    let second = reqwest::get(&again.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(image::load_from_memory(&second).unwrap().to_rgb8(), image);
+}
+
+#[tokio::test]
+async fn sd15_odd_size_is_resized_back() {
+    let (_hf, server) = server(true);
+    let id = submit(
+        &server,
+        json!({"model": "sd-1.5", "prompt": "fog", "width": 13, "height": 9, "steps": 1, "scheduler": "euler_a"}),
+    )
+    .await;
+    let job = server.wait_finished(Domain::Images, id, SLOW).await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}");
+    assert!(
+        job.logs.iter().any(|line| line == "Computed at 14x10, resized to 13x9"),
+        "{:?}",
+        job.logs
+    );
+    let bytes = reqwest::get(&job.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (13, 9));
+}
+
+#[tokio::test]
+async fn sd15_missing_weights_fail_clearly_offline() {
+    let (_hf, server) = server(false);
+    let id = submit(
+        &server,
+        json!({"model": "sd-1.5", "prompt": "x", "width": 8, "height": 8}),
+    )
+    .await;
+    let job = server.wait_finished(Domain::Images, id, Duration::from_secs(30)).await;
+    assert_eq!(job.status, TaskStatus::Failure);
+    let message = job.error_message.unwrap();
+    assert!(
+        message.contains("model sd-1.5 is not downloaded; run `ddiffusion models pull sd-1.5`"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn sd15_rejects_what_it_cannot_do() {
+    let (_hf, server) = server(false);
+    let plate = crate::harness::base64(&crate::harness::png(8, 8));
+    let cases = [
+        (json!({"model": "sd-1.5", "image": plate}), json!(["body", "image"])),
+        (
+            json!({"model": "sd-1.5", "scheduler": "plms"}),
+            json!(["body", "scheduler"]),
+        ),
+        (json!({"model": "sd-1.5", "steps": 0}), json!(["body", "steps"])),
+        (
+            json!({"model": "sd-1.5", "width": 4096, "height": 4096}),
+            json!(["body", "width"]),
+        ),
+    ];
+    for (body, loc) in cases {
+        let (status, answer) = server.post("/api/images", &body).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert_eq!(answer["detail"][0]["loc"], loc, "{answer}");
+    }
+}
