@@ -5,8 +5,9 @@
 #
 # Every package is installed with --no-deps from the complete pinned list, so
 # torch's CUDA dependencies that the CPU never loads (triton, cuSOLVER, ...)
-# are skipped; requirements.txt explains which ones are kept and why.
-# Skips the work when the stamp file is newer than requirements.txt.
+# are skipped. requirements.txt explains which ones are kept and why.
+# Skips the work when the stamp file is newer than requirements.txt. Packages
+# dropped from requirements.txt stay installed until the folder is deleted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

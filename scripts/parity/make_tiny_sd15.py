@@ -32,6 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import diffusers
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from safetensors import safe_open
@@ -278,8 +279,6 @@ def make_vae(seed: int, block_out_channels: tuple[int, ...]) -> AutoencoderKL:
 
 
 def write_model_index(folder: Path, inpainting: bool) -> None:
-    import diffusers
-
     pipeline_class = "StableDiffusionInpaintPipeline" if inpainting else "StableDiffusionPipeline"
     write_json(
         folder / "model_index.json",
@@ -339,7 +338,7 @@ def parse_channels(text: str) -> tuple[int, ...]:
     try:
         channels = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
     if not channels or any(c <= 0 or c % 32 != 0 for c in channels):
         raise argparse.ArgumentTypeError(
             f"expected positive multiples of 32 (norm_num_groups is 32), got {text!r}"
