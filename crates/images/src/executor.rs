@@ -8,8 +8,9 @@ use engine::{Executor, ExecutorFuture, JobContext, JobError, JobOutput};
 use hub::{HfCache, ModelEntry};
 use protocol::images::ImageRequest;
 
+use crate::inputs::{read_mask, read_plate};
 use crate::noise::Noise;
-use crate::pipeline::{to_rgb8, Generation, PipelineError, SdPipeline};
+use crate::pipeline::{from_rgb32f, mask_from_luma32f, to_rgb8, Generation, Inputs, PipelineError, SdPipeline};
 use crate::schedulers::Kind;
 
 /// Architectures this crate can run.
@@ -61,12 +62,12 @@ impl SdExecutor {
         }
     }
 
-    /// What the model can do with this build: text-to-image only so far.
+    /// What the model can do with this build: its catalogue flags, with
+    /// inpainting only when the catalogue names an inpainting UNet, and no
+    /// reference images (the Stable Diffusion family takes none).
     pub fn info(entry: &ModelEntry) -> protocol::images::ImagesModelInfo {
         let mut info = entry.images_info();
-        // NOTE: image-to-image and inpainting need the VAE encoder's moments, which candle keeps private; until our own encoder lands they are off.
-        info.image_to_image = false;
-        info.inpainting = false;
+        info.inpainting &= entry.inpainting_files.contains_key("unet");
         info.references = false;
         info
     }
@@ -81,10 +82,12 @@ impl SdExecutor {
         let device = self.device.clone();
         // The previous model is dropped before the next one loads.
         self.loaded.unload();
-        let pipeline = tokio::task::spawn_blocking(move || SdPipeline::load(&files.files, &device, "<|endoftext|>"))
-            .await
-            .map_err(JobError::failed)?
-            .map_err(|error| JobError::failed(format!("loading {} failed: {error}", self.entry.name)))?;
+        let pipeline = tokio::task::spawn_blocking(move || {
+            SdPipeline::load(&files.files, &files.inpainting_files, &device, "<|endoftext|>")
+        })
+        .await
+        .map_err(JobError::failed)?
+        .map_err(|error| JobError::failed(format!("loading {} failed: {error}", self.entry.name)))?;
         let pipeline = Arc::new(pipeline);
         ctx.log(format!("Pipeline loaded in {:.1}s", started.elapsed().as_secs_f64()));
         self.loaded.set(&self.entry.name, pipeline.clone());
@@ -102,12 +105,6 @@ impl Executor for SdExecutor {
     fn run(&self, ctx: JobContext) -> ExecutorFuture<'_> {
         Box::pin(async move {
             let request: ImageRequest = ctx.request()?;
-            if request.image.is_some() || request.mask.is_some() {
-                return Err(JobError::failed(format!(
-                    "{} runs text-to-image only in this version; send the request without image and mask",
-                    self.entry.name
-                )));
-            }
             let pipeline = self.pipeline(&ctx).await?;
             let scheduler_name = request
                 .scheduler
@@ -120,7 +117,34 @@ impl Executor for SdExecutor {
                     self.entry.name
                 ))
             })?;
+
+            // An input image fixes the output size; the model computes at the
+            // nearest size its VAE can take and the result is resized back.
             let factor = pipeline.vae_scale_factor;
+            let plate = match &request.image {
+                Some(relative) => {
+                    let path = ctx.input_path(relative);
+                    Some(
+                        tokio::task::spawn_blocking(move || read_plate("image", &path))
+                            .await
+                            .map_err(JobError::failed)?
+                            .map_err(JobError::failed)?,
+                    )
+                }
+                None => None,
+            };
+            let (width, height) = match &plate {
+                Some(plate) => (plate.width() as i64, plate.height() as i64),
+                None => (request.width, request.height),
+            };
+            let (compute_width, compute_height) = (computable_side(width, factor), computable_side(height, factor));
+            let guidance = match request.mask {
+                Some(_) => request
+                    .guidance_scale
+                    .or(self.entry.inpainting_guidance)
+                    .or(self.entry.guidance),
+                None => request.guidance_scale.or(self.entry.guidance),
+            };
             let generation = Generation {
                 prompt: request.cleaned_prompt(),
                 negative_prompt: request
@@ -128,23 +152,55 @@ impl Executor for SdExecutor {
                     .clone()
                     .or_else(|| self.entry.negative_prompt.clone())
                     .unwrap_or_default(),
-                width: computable_side(request.width, factor),
-                height: computable_side(request.height, factor),
+                width: compute_width,
+                height: compute_height,
                 steps: request.steps.or(self.entry.steps.map(i64::from)).unwrap_or(30).max(1) as usize,
-                guidance: request.guidance_scale.or(self.entry.guidance).unwrap_or(7.5),
+                guidance: guidance.unwrap_or(7.5),
                 scheduler,
             };
-            ctx.log(format!(
-                "Context created {}, {}x{}",
-                self.entry.name, request.width, request.height
-            ));
+            let mode = match (&plate, &request.mask) {
+                (Some(_), Some(_)) => "inpainting",
+                (Some(_), None) => "image-to-image",
+                _ => "text-to-image",
+            };
+            ctx.log(format!("Context created {}, {width}x{height}, {mode}", self.entry.name));
+            let mask_path = request.mask.as_ref().map(|relative| ctx.input_path(relative));
 
             let reporter = ctx.reporter();
             let seed = request.seed;
             let run = {
                 let pipeline = pipeline.clone();
                 let generation = generation.clone();
+                let strength = request.strength;
                 move || -> Result<image::RgbImage, PipelineError> {
+                    let size = (generation.width as u32, generation.height as u32);
+                    let device = pipeline.device().clone();
+                    let inputs = match (plate, mask_path) {
+                        (None, _) => Inputs::Text,
+                        (Some(plate), mask) => {
+                            let plate =
+                                image::imageops::resize(&plate, size.0, size.1, image::imageops::FilterType::Lanczos3);
+                            let image = from_rgb32f(&plate, &device)?;
+                            match mask {
+                                None => Inputs::Image { image, strength },
+                                Some(path) => {
+                                    let mask = read_mask("mask", &path)
+                                        .map_err(|error| PipelineError::Input(error.to_string()))?;
+                                    let mask = image::imageops::resize(
+                                        &mask,
+                                        size.0,
+                                        size.1,
+                                        image::imageops::FilterType::Triangle,
+                                    );
+                                    Inputs::Inpaint {
+                                        image,
+                                        mask: mask_from_luma32f(&mask, &device)?,
+                                        strength,
+                                    }
+                                }
+                            }
+                        }
+                    };
                     let mut on_step = |done: usize, total: usize| {
                         reporter.log(format!("Inference step {done}/{total} ({}%)", done * 100 / total));
                         reporter.progress(done as f64 / total as f64);
@@ -154,7 +210,7 @@ impl Executor for SdExecutor {
                             Ok(())
                         }
                     };
-                    let image = pipeline.text_to_image(&generation, &mut Noise::new(seed), &mut on_step)?;
+                    let image = pipeline.generate(&generation, &inputs, &mut Noise::new(seed), &mut on_step)?;
                     to_rgb8(&image)
                 }
             };
@@ -164,8 +220,7 @@ impl Executor for SdExecutor {
                 Err(error) => return Err(JobError::failed(error)),
             };
 
-            // The output has the requested size even when the model computed at the nearest size it can.
-            let (width, height) = (request.width as u32, request.height as u32);
+            let (width, height) = (width as u32, height as u32);
             let image = if (image.width(), image.height()) == (width, height) {
                 image
             } else {
@@ -179,7 +234,7 @@ impl Executor for SdExecutor {
             let parameters = serde_json::json!({
                 "model": self.entry.name, "prompt": generation.prompt, "negative_prompt": generation.negative_prompt,
                 "seed": seed, "steps": generation.steps, "guidance_scale": generation.guidance, "scheduler": scheduler_name,
-                "width": width, "height": height, "job_id": ctx.id.to_string(),
+                "width": width, "height": height, "mode": mode, "strength": request.strength, "job_id": ctx.id.to_string(),
             });
             let png = crate::output::encode_png(&image, &parameters).map_err(JobError::failed)?;
             let path = ctx.write_output(0, "png", &png).await?;

@@ -13,6 +13,7 @@ use crate::config::{UNetConfig, VaeConfig};
 use crate::noise::Noise;
 use crate::schedulers::{Kind, Scheduler, SchedulerConfig};
 use crate::tokenizer::ClipTokenizer;
+use crate::vae_encoder::VaeEncoder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -24,6 +25,8 @@ pub enum PipelineError {
     Tokenizer(#[from] crate::tokenizer::TokenizerError),
     #[error("{0}")]
     Candle(#[from] candle_core::Error),
+    #[error("{0}")]
+    Input(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -41,6 +44,22 @@ pub struct Generation {
     pub scheduler: Kind,
 }
 
+/// The inputs that decide the mode of a run.
+pub enum Inputs {
+    Text,
+    /// Image-to-image from `image`, `[1, 3, height, width]` in 0..=1.
+    Image {
+        image: Tensor,
+        strength: f64,
+    },
+    /// Inpainting of `image` where `mask` (`[1, 1, height, width]` in 0..=1) is white.
+    Inpaint {
+        image: Tensor,
+        mask: Tensor,
+        strength: f64,
+    },
+}
+
 /// A loaded pipeline, ready to generate.
 pub struct SdPipeline {
     device: Device,
@@ -49,6 +68,9 @@ pub struct SdPipeline {
     text_encoder: ClipTextModel,
     unet: UNet2DConditionModel,
     vae: AutoEncoderKL,
+    vae_encoder: VaeEncoder,
+    /// The 9-channel UNet of the inpainting variant, when the model has one.
+    inpaint_unet: Option<UNet2DConditionModel>,
     vae_scaling: f64,
     latent_channels: usize,
     /// Pixels per latent cell: 2 to the number of VAE downsamplings.
@@ -77,7 +99,15 @@ impl SdPipeline {
     /// Loads every component from files keyed by role (`unet`, `unet_config`,
     /// `vae`, `vae_config`, `text_encoder`, `text_encoder_config`,
     /// `tokenizer_vocab`, `tokenizer_merges`, `scheduler`).
-    pub fn load(files: &BTreeMap<String, PathBuf>, device: &Device, pad_token: &str) -> Result<Self, PipelineError> {
+    ///
+    /// `inpainting_files` holds `unet` and `unet_config` of the inpainting
+    /// variant; an empty map loads no inpainting UNet.
+    pub fn load(
+        files: &BTreeMap<String, PathBuf>,
+        inpainting_files: &BTreeMap<String, PathBuf>,
+        device: &Device,
+        pad_token: &str,
+    ) -> Result<Self, PipelineError> {
         let file = |role: &str| {
             files
                 .get(role)
@@ -98,8 +128,23 @@ impl SdPipeline {
             unet_config.candle(),
         )?;
 
+        let inpaint_unet = match (inpainting_files.get("unet"), inpainting_files.get("unet_config")) {
+            (Some(weights_file), Some(config_file)) => {
+                let config: UNetConfig = read_json(config_file)?;
+                Some(UNet2DConditionModel::new(
+                    weights(weights_file, dtype, device)?,
+                    config.in_channels,
+                    config.out_channels,
+                    false,
+                    config.candle(),
+                )?)
+            }
+            _ => None,
+        };
+
         let vae_config: VaeConfig = read_json(file("vae_config")?)?;
         let vae = AutoEncoderKL::new(weights(file("vae")?, dtype, device)?, 3, 3, vae_config.candle())?;
+        let vae_encoder = VaeEncoder::new(weights(file("vae")?, dtype, device)?, &vae_config)?;
         let scheduler_config: SchedulerConfig = read_json(file("scheduler")?)?;
 
         Ok(Self {
@@ -109,6 +154,8 @@ impl SdPipeline {
             text_encoder,
             unet,
             vae,
+            vae_encoder,
+            inpaint_unet,
             vae_scaling: vae_config.scaling_factor,
             latent_channels: vae_config.latent_channels,
             vae_scale_factor: 1 << (vae_config.block_out_channels.len().saturating_sub(1)),
@@ -123,12 +170,38 @@ impl SdPipeline {
         Ok(self.text_encoder.forward(&ids)?.last_hidden_state)
     }
 
-    /// Runs text-to-image and returns the decoded image, `[1, 3, height, width]`
-    /// with values in 0..=1. `on_step(done, total)` runs after each step; an
-    /// error from it stops the run.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Returns true if the model has an inpainting UNet.
+    pub fn can_inpaint(&self) -> bool {
+        self.inpaint_unet.is_some()
+    }
+
+    /// Runs text-to-image. See [`SdPipeline::generate`].
     pub fn text_to_image(
         &self,
         generation: &Generation,
+        noise: &mut Noise,
+        on_step: &mut dyn FnMut(usize, usize) -> Result<(), PipelineError>,
+    ) -> Result<Tensor, PipelineError> {
+        self.generate(generation, &Inputs::Text, noise, on_step)
+    }
+
+    /// Runs the mode `inputs` selects and returns the decoded image,
+    /// `[1, 3, height, width]` with values in 0..=1. Input images must have
+    /// the generation's size. `on_step(done, total)` runs after each step; an
+    /// error from it stops the run.
+    ///
+    /// Noise is drawn in diffusers' order: the posterior sample of the input
+    /// image (image-to-image, and inpainting below full strength), then the
+    /// initial latent noise, then the posterior sample of the masked image
+    /// (inpainting), then one draw per Euler ancestral step.
+    pub fn generate(
+        &self,
+        generation: &Generation,
+        inputs: &Inputs,
         noise: &mut Noise,
         on_step: &mut dyn FnMut(usize, usize) -> Result<(), PipelineError>,
     ) -> Result<Tensor, PipelineError> {
@@ -147,17 +220,67 @@ impl SdPipeline {
             generation.height / self.vae_scale_factor,
             generation.width / self.vae_scale_factor,
         ];
-        let mut latents = (noise.tensor(&shape, &self.device)?.to_dtype(self.dtype)? * scheduler.init_noise_sigma())?;
+        let (mut latents, start, extra, unet) = match inputs {
+            Inputs::Text => {
+                let latents =
+                    (noise.tensor(&shape, &self.device)?.to_dtype(self.dtype)? * scheduler.init_noise_sigma())?;
+                (latents, 0, None, &self.unet)
+            }
+            Inputs::Image { image, strength } => {
+                let start = scheduler.start_index(*strength);
+                let clean = self.encode_image(image, noise)?;
+                let fresh = noise.tensor(&shape, &self.device)?.to_dtype(self.dtype)?;
+                (scheduler.add_noise(&clean, &fresh, start)?, start, None, &self.unet)
+            }
+            Inputs::Inpaint { image, mask, strength } => {
+                let unet = self
+                    .inpaint_unet
+                    .as_ref()
+                    .ok_or_else(|| PipelineError::MissingFile("inpainting unet".into()))?;
+                let start = scheduler.start_index(*strength);
+                let full_strength = *strength >= 1.0;
+                let clean = if full_strength {
+                    None
+                } else {
+                    Some(self.encode_image(image, noise)?)
+                };
+                let fresh = noise.tensor(&shape, &self.device)?.to_dtype(self.dtype)?;
+                let latents = match clean {
+                    None => (fresh * scheduler.init_noise_sigma())?,
+                    Some(clean) => scheduler.add_noise(&clean, &fresh, start)?,
+                };
+                let mask = mask.to_dtype(self.dtype)?.ge(0.5)?.to_dtype(self.dtype)?;
+                let keep = (1.0 - &mask)?;
+                let masked_image = self.encode_image_masked(image, &keep, noise)?;
+                let latent_mask = downsample_nearest(&mask, self.vae_scale_factor)?;
+                (
+                    latents,
+                    start,
+                    Some(Tensor::cat(&[latent_mask, masked_image], 1)?),
+                    unet,
+                )
+            }
+        };
 
-        let total = scheduler.timesteps().len();
-        for (index, &timestep) in scheduler.timesteps().iter().enumerate() {
+        let timesteps = &scheduler.timesteps()[start..];
+        let total = timesteps.len();
+        for (offset, &timestep) in timesteps.iter().enumerate() {
+            let index = start + offset;
             let input = if guided {
                 Tensor::cat(&[&latents, &latents], 0)?
             } else {
                 latents.clone()
             };
-            let input = scheduler.scale_model_input(&input, index)?;
-            let predicted = self.unet.forward(&input, timestep, &conditioning)?;
+            let mut input = scheduler.scale_model_input(&input, index)?;
+            if let Some(extra) = &extra {
+                let extra = if guided {
+                    Tensor::cat(&[extra, extra], 0)?
+                } else {
+                    extra.clone()
+                };
+                input = Tensor::cat(&[input, extra], 1)?;
+            }
+            let predicted = unet.forward(&input, timestep, &conditioning)?;
             let predicted = if guided {
                 let parts = predicted.chunk(2, 0)?;
                 (&parts[0] + ((&parts[1] - &parts[0])? * generation.guidance)?)?
@@ -165,9 +288,25 @@ impl SdPipeline {
                 predicted
             };
             latents = scheduler.step(&predicted, index, &latents, noise)?;
-            on_step(index + 1, total)?;
+            on_step(offset + 1, total)?;
         }
         self.decode(&latents)
+    }
+
+    /// Encodes an image in 0..=1 into scaled latents, sampling the posterior.
+    fn encode_image(&self, image: &Tensor, noise: &mut Noise) -> Result<Tensor, PipelineError> {
+        let normalized = ((image.to_dtype(self.dtype)? * 2.0)? - 1.0)?;
+        let posterior = self.vae_encoder.encode(&normalized)?;
+        Ok((posterior.sample(noise)? * self.vae_scaling)?)
+    }
+
+    /// Encodes the part of an image that `keep` (1 = keep) leaves, with the
+    /// masked part set to 0 in -1..=1 space, as diffusers' inpainting does.
+    fn encode_image_masked(&self, image: &Tensor, keep: &Tensor, noise: &mut Noise) -> Result<Tensor, PipelineError> {
+        let normalized = ((image.to_dtype(self.dtype)? * 2.0)? - 1.0)?;
+        let masked = normalized.broadcast_mul(keep)?;
+        let posterior = self.vae_encoder.encode(&masked)?;
+        Ok((posterior.sample(noise)? * self.vae_scaling)?)
     }
 
     /// Decodes latents into an image with values in 0..=1.
@@ -175,6 +314,34 @@ impl SdPipeline {
         let image = self.vae.decode(&(latents / self.vae_scaling)?)?;
         Ok(((image / 2.0)? + 0.5)?.clamp(0f32, 1f32)?.to_dtype(DType::F32)?)
     }
+}
+
+/// Shrinks a `[batch, channels, height, width]` mask by `factor`, taking the
+/// top-left pixel of each cell (PyTorch's `interpolate` in `nearest` mode).
+fn downsample_nearest(mask: &Tensor, factor: usize) -> candle_core::Result<Tensor> {
+    let (_, _, height, width) = mask.dims4()?;
+    let rows: Vec<u32> = (0..height / factor).map(|row| (row * factor) as u32).collect();
+    let columns: Vec<u32> = (0..width / factor).map(|column| (column * factor) as u32).collect();
+    let device = mask.device();
+    mask.index_select(&Tensor::new(rows.as_slice(), device)?, 2)?
+        .index_select(&Tensor::new(columns.as_slice(), device)?, 3)
+}
+
+/// Converts an RGB image with values in 0..=1 to `[1, 3, height, width]`.
+pub fn from_rgb32f(image: &image::Rgb32FImage, device: &Device) -> candle_core::Result<Tensor> {
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    Tensor::from_vec(image.as_raw().clone(), (height, width, 3), device)?
+        .permute((2, 0, 1))?
+        .unsqueeze(0)
+}
+
+/// Converts a grey mask with values in 0..=1 to `[1, 1, height, width]`.
+pub fn mask_from_luma32f(
+    mask: &image::ImageBuffer<image::Luma<f32>, Vec<f32>>,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    let (width, height) = (mask.width() as usize, mask.height() as usize);
+    Tensor::from_vec(mask.as_raw().clone(), (1, 1, height, width), device)
 }
 
 /// Converts `[1, 3, height, width]` values in 0..=1 to an 8-bit RGB image.

@@ -188,6 +188,26 @@ impl Scheduler {
         }
     }
 
+    /// Noises clean latents to the level of step `index`, for image-to-image
+    /// and inpainting that start part-way through the schedule.
+    pub fn add_noise(&self, original: &Tensor, noise: &Tensor, index: usize) -> Result<Tensor> {
+        match self.kind {
+            Kind::Ddim => {
+                let alpha = self.alphas_cumprod[self.timesteps[index] as usize];
+                (original * alpha.sqrt())? + (noise * (1.0 - alpha).sqrt())?
+            }
+            Kind::Euler | Kind::EulerAncestral => original + (noise * self.sigmas[index])?,
+        }
+    }
+
+    /// Index of the first step when only `strength` of the schedule runs, as
+    /// diffusers computes it, except that at least one step always runs.
+    pub fn start_index(&self, strength: f64) -> usize {
+        let steps = self.timesteps.len();
+        let run = ((steps as f64 * strength) as usize).clamp(1, steps);
+        steps - run
+    }
+
     /// Computes the latents of the next step from the UNet's output at step
     /// `index`. Euler ancestral draws fresh noise from `noise`.
     pub fn step(&self, model_output: &Tensor, index: usize, sample: &Tensor, noise: &mut Noise) -> Result<Tensor> {

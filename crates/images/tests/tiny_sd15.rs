@@ -4,7 +4,7 @@
 use candle_core::Device;
 use ddiffusion_images::fixtures::write_tiny_sd15;
 use ddiffusion_images::noise::Noise;
-use ddiffusion_images::pipeline::{to_rgb8, Generation, SdPipeline};
+use ddiffusion_images::pipeline::{from_rgb32f, to_rgb8, Generation, Inputs, SdPipeline};
 use ddiffusion_images::schedulers::Kind;
 
 fn pipeline() -> (tempfile::TempDir, SdPipeline) {
@@ -21,7 +21,7 @@ fn pipeline() -> (tempfile::TempDir, SdPipeline) {
     let files = cache
         .model_files(entry)
         .expect("the fixture provides every file the catalogue lists");
-    let pipeline = SdPipeline::load(&files.files, &Device::Cpu, "<|endoftext|>").unwrap();
+    let pipeline = SdPipeline::load(&files.files, &files.inpainting_files, &Device::Cpu, "<|endoftext|>").unwrap();
     (dir, pipeline)
 }
 
@@ -96,4 +96,85 @@ fn cancellation_stops_between_steps() {
         Err(ddiffusion_images::pipeline::PipelineError::Cancelled)
     ));
     assert_eq!(seen, 2);
+}
+
+fn plate() -> candle_core::Tensor {
+    let plate = image::Rgb32FImage::from_fn(24, 16, |x, y| image::Rgb([x as f32 / 24.0, y as f32 / 16.0, 0.5]));
+    from_rgb32f(&plate, &Device::Cpu).unwrap()
+}
+
+/// Runs `inputs` with 4 DDIM steps and returns the step count and the image.
+fn run(pipeline: &SdPipeline, inputs: &Inputs, seed: i64) -> (usize, Vec<f32>) {
+    let generation = Generation {
+        prompt: "a lighthouse".into(),
+        negative_prompt: "blurry".into(),
+        width: 24,
+        height: 16,
+        steps: 4,
+        guidance: 5.0,
+        scheduler: Kind::Ddim,
+    };
+    let mut total_steps = 0;
+    let image = pipeline
+        .generate(&generation, inputs, &mut Noise::new(seed), &mut |_, total| {
+            total_steps = total;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(image.dims(), &[1, 3, 16, 24]);
+    let values = image.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert!(values.iter().all(|v| v.is_finite()));
+    (total_steps, values)
+}
+
+#[test]
+fn image_to_image_runs_strength_share_of_steps() {
+    let (_dir, pipeline) = pipeline();
+    for (strength, expected_steps) in [(1.0, 4), (0.5, 2), (0.3, 1), (0.0, 1)] {
+        let (steps, _) = run(
+            &pipeline,
+            &Inputs::Image {
+                image: plate(),
+                strength,
+            },
+            3,
+        );
+        assert_eq!(steps, expected_steps, "strength {strength}");
+    }
+    let (_, first) = run(
+        &pipeline,
+        &Inputs::Image {
+            image: plate(),
+            strength: 0.5,
+        },
+        3,
+    );
+    let (_, second) = run(
+        &pipeline,
+        &Inputs::Image {
+            image: plate(),
+            strength: 0.5,
+        },
+        3,
+    );
+    assert_eq!(first, second, "same seed, same image");
+}
+
+#[test]
+fn inpainting_uses_nine_channel_unet() {
+    let (_dir, pipeline) = pipeline();
+    assert!(pipeline.can_inpaint());
+    let values: Vec<f32> = (0..16 * 24).map(|i| if (i % 24) >= 12 { 1.0 } else { 0.0 }).collect();
+    let mask = candle_core::Tensor::from_vec(values, (1, 1, 16, 24), &Device::Cpu).unwrap();
+    for strength in [1.0, 0.75] {
+        let inputs = Inputs::Inpaint {
+            image: plate(),
+            mask: mask.clone(),
+            strength,
+        };
+        let (steps, first) = run(&pipeline, &inputs, 9);
+        assert_eq!(steps, if strength == 1.0 { 4 } else { 3 });
+        assert_eq!(first, run(&pipeline, &inputs, 9).1, "same seed, same image");
+        assert_ne!(first, run(&pipeline, &inputs, 10).1, "another seed, another image");
+    }
 }
