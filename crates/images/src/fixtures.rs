@@ -43,8 +43,10 @@ fn unet_config(in_channels: usize) -> serde_json::Value {
 fn vae_config() -> serde_json::Value {
     json!({
         "_class_name": "AutoencoderKL", "in_channels": 3, "out_channels": 3, "sample_size": 64,
-        "block_out_channels": [32, 64], "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D"], "latent_channels": 4, "layers_per_block": 1,
+        "block_out_channels": [32, 32, 64, 64],
+        "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
+        "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"],
+        "latent_channels": 4, "layers_per_block": 1,
         "norm_num_groups": 32, "act_fn": "silu", "scaling_factor": 0.18215
     })
 }

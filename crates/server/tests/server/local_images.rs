@@ -49,7 +49,7 @@ async fn sd15_text_to_image_end_to_end() {
     assert_eq!(job.status, TaskStatus::Success, "{job:?}\n{}", server.log());
     for expected in [
         "Loading pipeline sd-1.5 ...",
-        "Context created sd-1.5, 40x24",
+        "Context created sd-1.5, 40x24, text-to-image",
         "Inference step 2/2 (100%)",
     ] {
         assert!(
@@ -106,7 +106,7 @@ async fn sd15_odd_size_is_resized_back() {
     let job = server.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Success, "{job:?}");
     assert!(
-        job.logs.iter().any(|line| line == "Computed at 14x10, resized to 13x9"),
+        job.logs.iter().any(|line| line == "Computed at 16x8, resized to 13x9"),
         "{:?}",
         job.logs
     );
@@ -141,8 +141,12 @@ async fn sd15_missing_weights_fail_clearly_offline() {
 async fn sd15_rejects_what_it_cannot_do() {
     let (_hf, server) = server(false);
     let plate = crate::harness::base64(&crate::harness::png(8, 8));
+    let (_, models) = server.get("/api/images/models").await;
+    assert_eq!(models["models"]["sd-1.5"]["image_to_image"], true);
+    assert_eq!(models["models"]["sd-1.5"]["inpainting"], true);
+    assert_eq!(models["models"]["sd-1.5"]["references"], false);
     let cases = [
-        (json!({"model": "sd-1.5", "image": plate}), json!(["body", "image"])),
+        (json!({"model": "sd-1.5", "mask": plate}), json!(["body", "mask"])),
         (
             json!({"model": "sd-1.5", "scheduler": "plms"}),
             json!(["body", "scheduler"]),
@@ -158,4 +162,100 @@ async fn sd15_rejects_what_it_cannot_do() {
         assert_eq!(status, 422, "{body}: {answer}");
         assert_eq!(answer["detail"][0]["loc"], loc, "{answer}");
     }
+}
+
+fn asset(name: &str) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/assets/");
+    crate::harness::base64(&std::fs::read(format!("{path}{name}")).unwrap())
+}
+
+#[tokio::test]
+async fn sd15_image_to_image_keeps_plate_size() {
+    let (_hf, server) = server(true);
+    let body = json!({
+        "model": "sd-1.5", "prompt": "night, rain", "image": asset("color_v001.jpeg"),
+        "strength": 0.4, "steps": 3, "guidance_scale": 1.0, "seed": 11
+    });
+    let job = server
+        .wait_finished(Domain::Images, submit(&server, body).await, SLOW)
+        .await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}");
+    assert!(
+        job.logs
+            .iter()
+            .any(|line| line == "Context created sd-1.5, 1120x455, image-to-image"),
+        "{:?}",
+        job.logs
+    );
+    assert!(
+        job.logs.iter().any(|line| line == "Inference step 1/1 (100%)"),
+        "strength 0.4 of 3 steps runs 1: {:?}",
+        job.logs
+    );
+    let bytes = reqwest::get(&job.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(
+        (image.width(), image.height()),
+        (1120, 455),
+        "the plate's size wins over width and height"
+    );
+    assert_eq!(
+        images::output::read_parameters(&bytes).unwrap()["mode"],
+        "image-to-image"
+    );
+}
+
+#[tokio::test]
+async fn sd15_inpainting_with_mask() {
+    let (_hf, server) = server(true);
+    let body = json!({
+        "model": "sd-1.5", "prompt": "a tiger on a bench", "image": asset("inpaint.png"), "mask": asset("inpaint_mask.png"),
+        "strength": 1.0, "steps": 2, "guidance_scale": 4.0
+    });
+    let job = server
+        .wait_finished(Domain::Images, submit(&server, body).await, SLOW)
+        .await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}");
+    assert!(
+        job.logs
+            .iter()
+            .any(|line| line == "Context created sd-1.5, 512x512, inpainting"),
+        "{:?}",
+        job.logs
+    );
+    let bytes = reqwest::get(&job.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (512, 512));
+}
+
+#[tokio::test]
+async fn sd15_corrupt_plate_fails_the_job_only() {
+    let (_hf, server) = server(true);
+    let corrupt = crate::harness::base64(b"\x89PNG\r\n\x1a\n this is not a PNG");
+    let id = submit(&server, json!({"model": "sd-1.5", "image": corrupt, "steps": 1})).await;
+    let job = server.wait_finished(Domain::Images, id, SLOW).await;
+    assert_eq!(job.status, TaskStatus::Failure);
+    let message = job.error_message.unwrap();
+    assert!(message.contains("could not read image"), "{message}");
+
+    // The worker keeps serving.
+    let id = submit(
+        &server,
+        json!({"model": "sd-1.5", "width": 16, "height": 16, "steps": 1}),
+    )
+    .await;
+    assert_eq!(
+        server.wait_finished(Domain::Images, id, SLOW).await.status,
+        TaskStatus::Success
+    );
 }
