@@ -126,7 +126,7 @@ pub fn write_tiny_sd15(
     write_json(
         &root.join("model_index.json"),
         &json!({
-            "_class_name": "StableDiffusionPipeline", "scheduler": ["diffusers", "PNDMScheduler"],
+            "_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.0", "scheduler": ["diffusers", "PNDMScheduler"],
             "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
             "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"],
             "safety_checker": [null, null], "feature_extractor": [null, null], "requires_safety_checker": false

@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod inputs;
 pub mod noise;
 pub mod output;
+pub mod parity;
 pub mod pipeline;
 pub mod schedulers;
 pub mod tokenizer;

@@ -205,6 +205,18 @@ impl SdPipeline {
         noise: &mut Noise,
         on_step: &mut dyn FnMut(usize, usize) -> Result<(), PipelineError>,
     ) -> Result<Tensor, PipelineError> {
+        let latents = self.generate_latents(generation, inputs, noise, on_step)?;
+        self.decode(&latents)
+    }
+
+    /// Runs [`SdPipeline::generate`] up to the final latents, before the VAE decode.
+    pub fn generate_latents(
+        &self,
+        generation: &Generation,
+        inputs: &Inputs,
+        noise: &mut Noise,
+        on_step: &mut dyn FnMut(usize, usize) -> Result<(), PipelineError>,
+    ) -> Result<Tensor, PipelineError> {
         let guided = generation.guidance > 1.0;
         let prompt = self.encode_prompt(&generation.prompt)?;
         let conditioning = if guided {
@@ -290,7 +302,7 @@ impl SdPipeline {
             latents = scheduler.step(&predicted, index, &latents, noise)?;
             on_step(offset + 1, total)?;
         }
-        self.decode(&latents)
+        Ok(latents)
     }
 
     /// Encodes an image in 0..=1 into scaled latents, sampling the posterior.

@@ -1,0 +1,48 @@
+//! Writes the inputs of the parity check: the tiny SD 1.5 fixture in
+//! diffusers layout, a copy with the inpainting UNet, the plate and mask, and
+//! one noise file per case. `scripts/parity/make_references.sh` runs it.
+//!
+//! Usage: `cargo run -p ddiffusion-images --example parity_inputs -- OUT_DIR`
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ddiffusion_images::fixtures::write_tiny_sd15;
+use ddiffusion_images::parity::{mask, named_noise, plate, CASES};
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = std::env::args().nth(1).ok_or("usage: parity_inputs OUT_DIR")?;
+    let out = Path::new(&out);
+    let cache = out.join("hub");
+    let snapshot = write_tiny_sd15(&cache, "parity/tiny-sd15", "parity/tiny-sd15-inpainting")?;
+    copy_tree(&snapshot, &out.join("model"))?;
+    copy_tree(&snapshot, &out.join("inpaint-model"))?;
+    let inpaint_unet = cache
+        .join("models--parity--tiny-sd15-inpainting/snapshots")
+        .join(ddiffusion_images::fixtures::FIXTURE_COMMIT)
+        .join("unet");
+    copy_tree(&inpaint_unet, &out.join("inpaint-model/unet"))?;
+
+    plate().save(out.join("plate.png"))?;
+    mask().save(out.join("mask.png"))?;
+    for case in CASES {
+        let tensors: HashMap<String, candle_core::Tensor> = named_noise(case)?.into_iter().collect();
+        candle_core::safetensors::save(&tensors, out.join(format!("noise-{}.safetensors", case.name)))?;
+        println!("{}", case.name);
+    }
+    Ok(())
+}
