@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the committed parity references: writes the tiny SD 1.5 fixture
+# Regenerates the committed parity references: writes the tiny SD 1.5 and 2.1 fixtures
 # and the noise of each case with our Rust code, runs diffusers on them
 # (sd_reference.py), and keeps the tensors the Rust test compares in
 # crates/images/tests/parity/. Needs scripts/parity/install.sh first.
@@ -25,11 +25,16 @@ declare -A args=(
     [img2img-euler-a]="--scheduler euler_a --image $work/plate.png --strength 0.75"
     [inpaint-ddim]="--scheduler ddim --image $work/plate.png --mask $work/mask.png --strength 1.0"
     [inpaint-euler]="--scheduler euler --image $work/plate.png --mask $work/mask.png --strength 0.75"
+    [sd21-txt2img-ddim]="--scheduler ddim"
+    [sd21-txt2img-euler]="--scheduler euler"
+    [sd21-img2img-euler-a]="--scheduler euler_a --image $work/plate.png --strength 0.5"
 )
 
 while read -r case; do
-    model="$work/model"
-    case "$case" in inpaint-*) model="$work/inpaint-model" ;; esac
+    family=sd15
+    case "$case" in sd21-*) family=sd21 ;; esac
+    model="$work/$family-model"
+    case "$case" in *inpaint-*) model="$work/$family-inpaint-model" ;; esac
     # shellcheck disable=SC2086
     "$py" scripts/parity/sd_reference.py --model "$model" --out "$work/ref-$case.safetensors" \
         --prompt "a photo of a cat" --negative-prompt "blurry" --steps 4 --guidance 7.5 \

@@ -1,14 +1,15 @@
-//! Writes the inputs of the parity check: the tiny SD 1.5 fixture in
-//! diffusers layout, a copy with the inpainting UNet, the plate and mask, and
-//! one noise file per case. `scripts/parity/make_references.sh` runs it.
+//! Writes the inputs of the parity check: the tiny SD 1.5 and SD 2.1
+//! fixtures in diffusers layout (`sd15-model`, `sd21-model`), copies with the
+//! inpainting UNet (`*-inpaint-model`), the plate and mask, and one noise
+//! file per case. `scripts/parity/make_references.sh` runs it.
 //!
 //! Usage: `cargo run -p ddiffusion-images --example parity_inputs -- OUT_DIR`
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use ddiffusion_images::fixtures::write_tiny_sd15;
-use ddiffusion_images::parity::{mask, named_noise, plate, CASES};
+use ddiffusion_images::fixtures::{write_tiny_sd, Family};
+use ddiffusion_images::parity::{mask, named_noise, plate, repos, CASES};
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
@@ -28,14 +29,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).ok_or("usage: parity_inputs OUT_DIR")?;
     let out = Path::new(&out);
     let cache = out.join("hub");
-    let snapshot = write_tiny_sd15(&cache, "parity/tiny-sd15", "parity/tiny-sd15-inpainting")?;
-    copy_tree(&snapshot, &out.join("model"))?;
-    copy_tree(&snapshot, &out.join("inpaint-model"))?;
-    let inpaint_unet = cache
-        .join("models--parity--tiny-sd15-inpainting/snapshots")
-        .join(ddiffusion_images::fixtures::FIXTURE_COMMIT)
-        .join("unet");
-    copy_tree(&inpaint_unet, &out.join("inpaint-model/unet"))?;
+    for (family, folder) in [(Family::Sd15, "sd15"), (Family::Sd21, "sd21")] {
+        let (repo, inpainting_repo) = repos(family);
+        let snapshot = write_tiny_sd(&cache, repo, inpainting_repo, family)?;
+        copy_tree(&snapshot, &out.join(format!("{folder}-model")))?;
+        copy_tree(&snapshot, &out.join(format!("{folder}-inpaint-model")))?;
+        let inpainting_unet = cache
+            .join(format!("models--{}/snapshots", inpainting_repo.replace('/', "--")))
+            .join(ddiffusion_images::fixtures::FIXTURE_COMMIT)
+            .join("unet");
+        copy_tree(&inpainting_unet, &out.join(format!("{folder}-inpaint-model/unet")))?;
+    }
 
     plate().save(out.join("plate.png"))?;
     mask().save(out.join("mask.png"))?;

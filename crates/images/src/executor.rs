@@ -1,4 +1,4 @@
-//! The engine executor that runs catalogue models of the Stable Diffusion 1.x family.
+//! The engine executor that runs catalogue models of the Stable Diffusion 1.x and 2.x families.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,7 +14,7 @@ use crate::pipeline::{from_rgb32f, mask_from_luma32f, to_rgb8, Generation, Input
 use crate::schedulers::Kind;
 
 /// Architectures this crate can run.
-pub const ARCHITECTURES: &[&str] = &["sd15"];
+pub const ARCHITECTURES: &[&str] = &["sd15", "sd21"];
 
 /// The one pipeline kept loaded between jobs, with the model name it belongs
 /// to. Loading another model replaces it, so at most one model holds memory.
@@ -80,10 +80,16 @@ impl SdExecutor {
         ctx.log(format!("Loading pipeline {} ...", self.entry.name));
         let started = Instant::now();
         let device = self.device.clone();
+        // SD 2.x tokenizers pad with `!` (id 0), SD 1.x with the end token.
+        let pad_token = if self.entry.architecture.as_deref() == Some("sd21") {
+            "!"
+        } else {
+            "<|endoftext|>"
+        };
         // The previous model is dropped before the next one loads.
         self.loaded.unload();
         let pipeline = tokio::task::spawn_blocking(move || {
-            SdPipeline::load(&files.files, &files.inpainting_files, &device, "<|endoftext|>")
+            SdPipeline::load(&files.files, &files.inpainting_files, &device, pad_token)
         })
         .await
         .map_err(JobError::failed)?

@@ -21,23 +21,49 @@ use crate::config::{UNetConfig, VaeConfig};
 /// Commit id under which fixtures are written.
 pub const FIXTURE_COMMIT: &str = "f1c7u2e5f1c7u2e5f1c7u2e5f1c7u2e5f1c7u2e5";
 
-fn text_encoder_config() -> serde_json::Value {
+/// Which family a fixture imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// SD 1.x: quick_gelu CLIP, epsilon prediction, padding with `<|endoftext|>`.
+    Sd15,
+    /// SD 2.x: gelu CLIP, linear projections in the UNet's attention, one head
+    /// count per block, v-prediction, padding with `!`.
+    Sd21,
+}
+
+impl Family {
+    /// Text of the tokenizer's padding token.
+    pub fn pad_token(self) -> &'static str {
+        match self {
+            Self::Sd15 => "<|endoftext|>",
+            Self::Sd21 => "!",
+        }
+    }
+}
+
+fn text_encoder_config(family: Family) -> serde_json::Value {
+    let activation = if family == Family::Sd21 { "gelu" } else { "quick_gelu" };
     json!({
         "architectures": ["CLIPTextModel"], "model_type": "clip_text_model", "torch_dtype": "float32",
         "vocab_size": 49408, "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
-        "num_attention_heads": 4, "max_position_embeddings": 77, "hidden_act": "quick_gelu",
+        "num_attention_heads": 4, "max_position_embeddings": 77, "hidden_act": activation,
         "layer_norm_eps": 1e-5, "projection_dim": 32, "bos_token_id": 49406, "eos_token_id": 49407, "pad_token_id": 1
     })
 }
 
-fn unet_config(in_channels: usize) -> serde_json::Value {
-    json!({
+fn unet_config(family: Family, in_channels: usize) -> serde_json::Value {
+    let mut config = json!({
         "_class_name": "UNet2DConditionModel", "in_channels": in_channels, "out_channels": 4, "sample_size": 8,
         "block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
         "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "layers_per_block": 1, "cross_attention_dim": 32,
         "attention_head_dim": 8, "norm_num_groups": 32, "norm_eps": 1e-5, "flip_sin_to_cos": true, "freq_shift": 0,
         "downsample_padding": 1, "mid_block_scale_factor": 1, "act_fn": "silu", "center_input_sample": false
-    })
+    });
+    if family == Family::Sd21 {
+        config["attention_head_dim"] = json!([2, 4]);
+        config["use_linear_projection"] = json!(true);
+    }
+    config
 }
 
 fn vae_config() -> serde_json::Value {
@@ -51,11 +77,16 @@ fn vae_config() -> serde_json::Value {
     })
 }
 
-fn scheduler_config() -> serde_json::Value {
+fn scheduler_config(family: Family) -> serde_json::Value {
+    let prediction = if family == Family::Sd21 {
+        "v_prediction"
+    } else {
+        "epsilon"
+    };
     json!({
         "_class_name": "PNDMScheduler", "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
         "num_train_timesteps": 1000, "set_alpha_to_one": false, "skip_prk_steps": true, "steps_offset": 1,
-        "clip_sample": false, "prediction_type": "epsilon"
+        "clip_sample": false, "prediction_type": prediction
     })
 }
 
@@ -114,6 +145,16 @@ pub fn write_tiny_sd15(
     repo: &str,
     inpainting_repo: &str,
 ) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    write_tiny_sd(cache_root, repo, inpainting_repo, Family::Sd15)
+}
+
+/// Writes a tiny repository of `family` as [`write_tiny_sd15`] does.
+pub fn write_tiny_sd(
+    cache_root: &Path,
+    repo: &str,
+    inpainting_repo: &str,
+    family: Family,
+) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let snapshot = |repo: &str| -> std::io::Result<PathBuf> {
         let folder = cache_root.join(format!("models--{}", repo.replace('/', "--")));
         std::fs::create_dir_all(folder.join("refs"))?;
@@ -132,7 +173,7 @@ pub fn write_tiny_sd15(
             "safety_checker": [null, null], "feature_extractor": [null, null], "requires_safety_checker": false
         }),
     )?;
-    write_json(&root.join("scheduler/scheduler_config.json"), &scheduler_config())?;
+    write_json(&root.join("scheduler/scheduler_config.json"), &scheduler_config(family))?;
 
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/clip");
     std::fs::create_dir_all(root.join("tokenizer"))?;
@@ -141,18 +182,18 @@ pub fn write_tiny_sd15(
     write_json(
         &root.join("tokenizer/special_tokens_map.json"),
         &json!({
-            "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"
+            "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": family.pad_token(), "unk_token": "<|endoftext|>"
         }),
     )?;
     write_json(
         &root.join("tokenizer/tokenizer_config.json"),
         &json!({
             "tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "do_lower_case": true,
-            "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"
+            "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": family.pad_token(), "unk_token": "<|endoftext|>"
         }),
     )?;
 
-    let text = text_encoder_config();
+    let text = text_encoder_config(family);
     write_json(&root.join("text_encoder/config.json"), &text)?;
     let varmap = VarMap::new();
     let config: ClipTextConfig = serde_json::from_value(text)?;
@@ -174,7 +215,7 @@ pub fn write_tiny_sd15(
     save(&varmap, &root.join("vae/diffusion_pytorch_model.safetensors"))?;
 
     for (folder, in_channels, seed) in [(root.clone(), 4, 3), (snapshot(inpainting_repo)?, 9, 4)] {
-        let unet = unet_config(in_channels);
+        let unet = unet_config(family, in_channels);
         write_json(&folder.join("unet/config.json"), &unet)?;
         let varmap = VarMap::new();
         let config: UNetConfig = serde_json::from_value(unet)?;

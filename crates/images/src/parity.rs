@@ -9,6 +9,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
+use crate::fixtures::Family;
 use crate::noise::Noise;
 use crate::schedulers::Kind;
 
@@ -29,6 +30,7 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy)]
 pub struct Case {
     pub name: &'static str,
+    pub family: Family,
     pub scheduler: Kind,
     pub scheduler_name: &'static str,
     pub mode: Mode,
@@ -36,48 +38,84 @@ pub struct Case {
 
 pub const CASES: &[Case] = &[
     Case {
+        family: Family::Sd15,
         name: "txt2img-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Text,
     },
     Case {
+        family: Family::Sd15,
         name: "txt2img-euler",
         scheduler: Kind::Euler,
         scheduler_name: "euler",
         mode: Mode::Text,
     },
     Case {
+        family: Family::Sd15,
         name: "txt2img-euler-a",
         scheduler: Kind::EulerAncestral,
         scheduler_name: "euler_a",
         mode: Mode::Text,
     },
     Case {
+        family: Family::Sd15,
         name: "img2img-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Image { strength: 0.5 },
     },
     Case {
+        family: Family::Sd15,
         name: "img2img-euler-a",
         scheduler: Kind::EulerAncestral,
         scheduler_name: "euler_a",
         mode: Mode::Image { strength: 0.75 },
     },
     Case {
+        family: Family::Sd15,
         name: "inpaint-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Inpaint { strength: 1.0 },
     },
     Case {
+        family: Family::Sd15,
         name: "inpaint-euler",
         scheduler: Kind::Euler,
         scheduler_name: "euler",
         mode: Mode::Inpaint { strength: 0.75 },
     },
+    Case {
+        family: Family::Sd21,
+        name: "sd21-txt2img-ddim",
+        scheduler: Kind::Ddim,
+        scheduler_name: "ddim",
+        mode: Mode::Text,
+    },
+    Case {
+        family: Family::Sd21,
+        name: "sd21-txt2img-euler",
+        scheduler: Kind::Euler,
+        scheduler_name: "euler",
+        mode: Mode::Text,
+    },
+    Case {
+        family: Family::Sd21,
+        name: "sd21-img2img-euler-a",
+        scheduler: Kind::EulerAncestral,
+        scheduler_name: "euler_a",
+        mode: Mode::Image { strength: 0.5 },
+    },
 ];
+
+/// Repositories of a family's fixture in the parity cache.
+pub fn repos(family: Family) -> (&'static str, &'static str) {
+    match family {
+        Family::Sd15 => ("parity/tiny-sd15", "parity/tiny-sd15-inpainting"),
+        Family::Sd21 => ("parity/tiny-sd21", "parity/tiny-sd21-inpainting"),
+    }
+}
 
 /// The plate of the image cases: a smooth colour ramp.
 pub fn plate() -> image::RgbImage {

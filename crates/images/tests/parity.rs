@@ -1,5 +1,5 @@
 //! Parity with diffusers: our pipeline and diffusers 0.42.1 (float32, CPU)
-//! run the same tiny SD 1.5 weights with the same noise, and the prompt
+//! run the same tiny SD 1.5 and SD 2.1 weights with the same noise, and the prompt
 //! embeddings, final latents and decoded images must agree.
 //!
 //! The references in `tests/parity/` come from `scripts/parity/make_references.sh`.
@@ -13,9 +13,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use ddiffusion_images::fixtures::{write_tiny_sd15, FIXTURE_COMMIT};
+use ddiffusion_images::fixtures::{write_tiny_sd, Family, FIXTURE_COMMIT};
 use ddiffusion_images::noise::Noise;
-use ddiffusion_images::parity::{mask, plate, Mode, CASES, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS};
+use ddiffusion_images::parity::{
+    mask, plate, repos, Mode, CASES, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS,
+};
 use ddiffusion_images::pipeline::{from_rgb32f, mask_from_luma32f, Generation, Inputs, SdPipeline};
 
 fn files(snapshot: &Path, roles: &[(&str, &str)]) -> BTreeMap<String, PathBuf> {
@@ -25,15 +27,16 @@ fn files(snapshot: &Path, roles: &[(&str, &str)]) -> BTreeMap<String, PathBuf> {
         .collect()
 }
 
-fn load_pipeline(cache: &Path) -> SdPipeline {
-    write_tiny_sd15(cache, "parity/tiny-sd15", "parity/tiny-sd15-inpainting").unwrap();
+fn load_pipeline(cache: &Path, family: Family) -> SdPipeline {
+    let (repo, inpainting_repo) = repos(family);
+    write_tiny_sd(cache, repo, inpainting_repo, family).unwrap();
     let snapshot = |repo: &str| {
         cache
-            .join(format!("models--parity--{repo}/snapshots"))
+            .join(format!("models--{}/snapshots", repo.replace('/', "--")))
             .join(FIXTURE_COMMIT)
     };
     let base = files(
-        &snapshot("tiny-sd15"),
+        &snapshot(repo),
         &[
             ("scheduler", "scheduler/scheduler_config.json"),
             ("text_encoder_config", "text_encoder/config.json"),
@@ -47,13 +50,13 @@ fn load_pipeline(cache: &Path) -> SdPipeline {
         ],
     );
     let inpainting = files(
-        &snapshot("tiny-sd15-inpainting"),
+        &snapshot(inpainting_repo),
         &[
             ("unet_config", "unet/config.json"),
             ("unet", "unet/diffusion_pytorch_model.safetensors"),
         ],
     );
-    SdPipeline::load(&base, &inpainting, &Device::Cpu, "<|endoftext|>").unwrap()
+    SdPipeline::load(&base, &inpainting, &Device::Cpu, family.pad_token()).unwrap()
 }
 
 fn reference(case: &str) -> HashMap<String, Tensor> {
@@ -94,7 +97,9 @@ fn max_magnitude(tensor: &Tensor) -> f32 {
 #[test]
 fn pipeline_matches_diffusers() {
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = load_pipeline(dir.path());
+    let sd15 = load_pipeline(dir.path(), Family::Sd15);
+    let sd21 = load_pipeline(dir.path(), Family::Sd21);
+    let pipeline = &sd15;
     let plate = from_rgb32f(&image::DynamicImage::ImageRgb8(plate()).to_rgb32f(), &Device::Cpu).unwrap();
     let mask = mask_from_luma32f(&image::DynamicImage::ImageLuma8(mask()).to_luma32f(), &Device::Cpu).unwrap();
 
@@ -113,6 +118,7 @@ fn pipeline_matches_diffusers() {
     let mut report = Vec::new();
     for case in CASES {
         let expected = reference(case.name);
+        let pipeline = if case.family == Family::Sd21 { &sd21 } else { &sd15 };
         let generation = Generation {
             prompt: PROMPT.into(),
             negative_prompt: NEGATIVE_PROMPT.into(),

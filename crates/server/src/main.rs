@@ -128,14 +128,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev {
             command: DevCommand::Fixtures,
         } => {
+            use images::fixtures::{write_tiny_sd, Family};
             let cache = hub::HfCache::from_env();
-            let snapshot = images::fixtures::write_tiny_sd15(
-                cache.root(),
-                "stable-diffusion-v1-5/stable-diffusion-v1-5",
-                "stable-diffusion-v1-5/stable-diffusion-inpainting",
-            )
-            .map_err(|error| anyhow::anyhow!("writing the sd-1.5 fixture failed: {error}"))?;
-            println!("sd-1.5\t{}", snapshot.display());
+            let models = [
+                (
+                    "sd-1.5",
+                    "stable-diffusion-v1-5/stable-diffusion-v1-5",
+                    "stable-diffusion-v1-5/stable-diffusion-inpainting",
+                    Family::Sd15,
+                ),
+                (
+                    "sd-2.1",
+                    "stabilityai/stable-diffusion-2-1",
+                    "stabilityai/stable-diffusion-2-inpainting",
+                    Family::Sd21,
+                ),
+            ];
+            for (name, repo, inpainting_repo, family) in models {
+                let snapshot = write_tiny_sd(cache.root(), repo, inpainting_repo, family)
+                    .map_err(|error| anyhow::anyhow!("writing the {name} fixture failed: {error}"))?;
+                println!("{name}\t{}", snapshot.display());
+            }
             Ok(())
         }
         Command::Openapi => {

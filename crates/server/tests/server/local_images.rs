@@ -259,3 +259,24 @@ async fn sd15_corrupt_plate_fails_the_job_only() {
         TaskStatus::Success
     );
 }
+
+#[tokio::test]
+async fn sd21_text_to_image_end_to_end() {
+    let (_hf, server) = server(true);
+    let id = submit(
+        &server,
+        json!({"model": "sd-2.1", "prompt": "a harbour", "width": 32, "height": 32, "steps": 2, "scheduler": "euler"}),
+    )
+    .await;
+    let job = server.wait_finished(Domain::Images, id, SLOW).await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}");
+    let bytes = reqwest::get(&job.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let parameters = images::output::read_parameters(&bytes).unwrap();
+    assert_eq!(parameters["model"], "sd-2.1");
+    assert_eq!(parameters["scheduler"], "euler");
+}
