@@ -28,6 +28,9 @@ declare -A args=(
     [sd21-txt2img-ddim]="--scheduler ddim"
     [sd21-txt2img-euler]="--scheduler euler"
     [sd21-img2img-euler-a]="--scheduler euler_a --image $work/plate.png --strength 0.5"
+    [txt2img-dpmpp]="--scheduler dpmpp_2m_karras"
+    [img2img-dpmpp]="--scheduler dpmpp_2m_karras --image $work/plate.png --strength 0.75"
+    [sd21-txt2img-dpmpp]="--scheduler dpmpp_2m_karras"
 )
 
 while read -r case; do

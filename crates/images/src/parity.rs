@@ -107,6 +107,27 @@ pub const CASES: &[Case] = &[
         scheduler_name: "euler_a",
         mode: Mode::Image { strength: 0.5 },
     },
+    Case {
+        family: Family::Sd15,
+        name: "txt2img-dpmpp",
+        scheduler: Kind::DpmPp2mKarras,
+        scheduler_name: "dpmpp_2m_karras",
+        mode: Mode::Text,
+    },
+    Case {
+        family: Family::Sd15,
+        name: "img2img-dpmpp",
+        scheduler: Kind::DpmPp2mKarras,
+        scheduler_name: "dpmpp_2m_karras",
+        mode: Mode::Image { strength: 0.75 },
+    },
+    Case {
+        family: Family::Sd21,
+        name: "sd21-txt2img-dpmpp",
+        scheduler: Kind::DpmPp2mKarras,
+        scheduler_name: "dpmpp_2m_karras",
+        mode: Mode::Text,
+    },
 ];
 
 /// Repositories of a family's fixture in the parity cache.

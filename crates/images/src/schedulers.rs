@@ -1,5 +1,6 @@
-//! Noise schedulers with diffusers' arithmetic: DDIM (eta 0), Euler and
-//! Euler ancestral, read from a repository's `scheduler/scheduler_config.json`.
+//! Noise schedulers with diffusers' arithmetic: DDIM (eta 0), Euler, Euler
+//! ancestral and DPM++ 2M with Karras sigmas, read from a repository's
+//! `scheduler/scheduler_config.json`.
 
 use candle_core::{Result, Tensor};
 use serde::Deserialize;
@@ -7,7 +8,7 @@ use serde::Deserialize;
 use crate::noise::Noise;
 
 /// Scheduler names accepted in requests.
-pub const NAMES: &[&str] = &["ddim", "euler", "euler_a"];
+pub const NAMES: &[&str] = &["ddim", "euler", "euler_a", "dpmpp_2m_karras"];
 
 /// Fields of `scheduler_config.json`; left-out fields take diffusers' defaults.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +57,8 @@ pub enum Kind {
     Ddim,
     Euler,
     EulerAncestral,
+    /// DPM-Solver++ 2M (second-order multistep, midpoint) on Karras sigmas.
+    DpmPp2mKarras,
 }
 
 impl Kind {
@@ -64,6 +67,7 @@ impl Kind {
             "ddim" => Some(Self::Ddim),
             "euler" => Some(Self::Euler),
             "euler_a" => Some(Self::EulerAncestral),
+            "dpmpp_2m_karras" => Some(Self::DpmPp2mKarras),
             _ => None,
         }
     }
@@ -81,6 +85,40 @@ pub struct Scheduler {
     sigmas: Vec<f64>,
     step_ratio: usize,
     init_noise_sigma: f64,
+    /// DPM++ 2M's data prediction of the previous step.
+    previous_prediction: std::sync::Mutex<Option<Tensor>>,
+}
+
+/// Karras et al.'s noise levels: `steps` sigmas from `max` to `min`, evenly
+/// spaced in `sigma^(1/7)`.
+fn karras_sigmas(min: f64, max: f64, steps: usize) -> Vec<f64> {
+    let rho = 7.0;
+    let (min_inv, max_inv) = (min.powf(1.0 / rho), max.powf(1.0 / rho));
+    linspace(0.0, 1.0, steps)
+        .into_iter()
+        .map(|ramp| (max_inv + ramp * (min_inv - max_inv)).powf(rho))
+        .collect()
+}
+
+/// Training timestep of a sigma, interpolated in log space between the two
+/// training sigmas around it, as diffusers' `_sigma_to_t` does.
+fn sigma_to_timestep(sigma: f64, log_sigmas: &[f64]) -> f64 {
+    let log_sigma = sigma.ln();
+    let low = log_sigmas
+        .iter()
+        .filter(|&&value| log_sigma - value >= 0.0)
+        .count()
+        .saturating_sub(1)
+        .min(log_sigmas.len() - 2);
+    let (low_value, high_value) = (log_sigmas[low], log_sigmas[low + 1]);
+    let weight = ((low_value - log_sigma) / (low_value - high_value)).clamp(0.0, 1.0);
+    (1.0 - weight) * low as f64 + weight * (low + 1) as f64
+}
+
+/// Signal and noise scales of the variance-preserving form for a sigma.
+fn alpha_sigma(sigma: f64) -> (f64, f64) {
+    let alpha = 1.0 / (sigma * sigma + 1.0).sqrt();
+    (alpha, sigma * alpha)
 }
 
 fn linspace(start: f64, end: f64, count: usize) -> Vec<f64> {
@@ -143,11 +181,22 @@ impl Scheduler {
                 .collect(),
         };
         let train_sigmas: Vec<f64> = alphas_cumprod.iter().map(|a| ((1.0 - a) / a).sqrt()).collect();
-        let mut sigmas: Vec<f64> = timesteps.iter().map(|t| interpolate(&train_sigmas, *t)).collect();
+        let (timesteps, mut sigmas) = if kind == Kind::DpmPp2mKarras {
+            let log_sigmas: Vec<f64> = train_sigmas.iter().map(|sigma| sigma.ln()).collect();
+            let sigmas = karras_sigmas(train_sigmas[0], train_sigmas[train - 1], steps);
+            let timesteps = sigmas
+                .iter()
+                .map(|sigma| sigma_to_timestep(*sigma, &log_sigmas).round())
+                .collect();
+            (timesteps, sigmas)
+        } else {
+            let sigmas = timesteps.iter().map(|t| interpolate(&train_sigmas, *t)).collect();
+            (timesteps, sigmas)
+        };
         sigmas.push(0.0);
         let max_sigma = sigmas.iter().cloned().fold(0.0, f64::max);
         let init_noise_sigma = match kind {
-            Kind::Ddim => 1.0,
+            Kind::Ddim | Kind::DpmPp2mKarras => 1.0,
             _ if spacing == "linspace" || spacing == "trailing" => max_sigma,
             _ => (max_sigma * max_sigma + 1.0).sqrt(),
         };
@@ -165,6 +214,7 @@ impl Scheduler {
             sigmas,
             step_ratio,
             init_noise_sigma,
+            previous_prediction: std::sync::Mutex::new(None),
         }
     }
 
@@ -180,7 +230,7 @@ impl Scheduler {
     /// Scales the latents before they enter the UNet at step `index`.
     pub fn scale_model_input(&self, sample: &Tensor, index: usize) -> Result<Tensor> {
         match self.kind {
-            Kind::Ddim => Ok(sample.clone()),
+            Kind::Ddim | Kind::DpmPp2mKarras => Ok(sample.clone()),
             Kind::Euler | Kind::EulerAncestral => {
                 let sigma = self.sigmas[index];
                 sample / (sigma * sigma + 1.0).sqrt()
@@ -197,6 +247,10 @@ impl Scheduler {
                 (original * alpha.sqrt())? + (noise * (1.0 - alpha).sqrt())?
             }
             Kind::Euler | Kind::EulerAncestral => original + (noise * self.sigmas[index])?,
+            Kind::DpmPp2mKarras => {
+                let (alpha, sigma) = alpha_sigma(self.sigmas[index]);
+                (original * alpha)? + (noise * sigma)?
+            }
         }
     }
 
@@ -214,7 +268,44 @@ impl Scheduler {
         match self.kind {
             Kind::Ddim => self.ddim_step(model_output, index, sample),
             Kind::Euler | Kind::EulerAncestral => self.euler_step(model_output, index, sample, noise),
+            Kind::DpmPp2mKarras => self.dpm_step(model_output, index, sample),
         }
+    }
+
+    /// One DPM-Solver++ step: first order on the first and the last step,
+    /// second order (midpoint) in between, as diffusers runs it with
+    /// `lower_order_final` and final sigma 0.
+    fn dpm_step(&self, model_output: &Tensor, index: usize, sample: &Tensor) -> Result<Tensor> {
+        let (alpha_s, sigma_s) = alpha_sigma(self.sigmas[index]);
+        let prediction = if self.v_prediction {
+            ((sample * alpha_s)? - (model_output * sigma_s)?)?
+        } else {
+            ((sample - (model_output * sigma_s)?)? / alpha_s)?
+        };
+        let sigma_next = self.sigmas[index + 1];
+        let mut previous = self.previous_prediction.lock().unwrap();
+        let next = if sigma_next == 0.0 {
+            // The limit of the update as sigma goes to 0 is the data prediction itself.
+            prediction.clone()
+        } else {
+            let (alpha_t, sigma_t) = alpha_sigma(sigma_next);
+            let lambda = |alpha: f64, sigma: f64| alpha.ln() - sigma.ln();
+            let h = lambda(alpha_t, sigma_t) - lambda(alpha_s, sigma_s);
+            let decay = (-h).exp() - 1.0;
+            let first_order = ((sample * (sigma_t / sigma_s))? - (&prediction * (alpha_t * decay))?)?;
+            let last_step = index + 2 == self.sigmas.len();
+            match previous.as_ref() {
+                Some(earlier) if index > 0 && !last_step => {
+                    let (alpha_p, sigma_p) = alpha_sigma(self.sigmas[index - 1]);
+                    let ratio = (lambda(alpha_s, sigma_s) - lambda(alpha_p, sigma_p)) / h;
+                    let difference = ((&prediction - earlier)? / ratio)?;
+                    (first_order - (difference * (0.5 * alpha_t * decay))?)?
+                }
+                _ => first_order,
+            }
+        };
+        *previous = Some(prediction);
+        Ok(next)
     }
 
     fn ddim_step(&self, model_output: &Tensor, index: usize, sample: &Tensor) -> Result<Tensor> {
@@ -274,6 +365,16 @@ mod tests {
         let scheduler = Scheduler::new(Kind::Ddim, &sd15(), 4);
         assert_eq!(scheduler.timesteps(), &[751.0, 501.0, 251.0, 1.0]);
         assert_eq!(scheduler.init_noise_sigma(), 1.0);
+    }
+
+    #[test]
+    fn dpm_karras_timesteps_match_diffusers() {
+        let scheduler = Scheduler::new(Kind::DpmPp2mKarras, &sd15(), 4);
+        assert_eq!(scheduler.timesteps(), &[999.0, 687.0, 146.0, 0.0]);
+        let expected = [14.614647, 3.168611, 0.446921, 0.029168, 0.0];
+        for (ours, theirs) in scheduler.sigmas.iter().zip(expected) {
+            assert!((ours - theirs).abs() < 1e-4, "{:?}", scheduler.sigmas);
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::common::{collapse_whitespace, create_response, file_response};
 use crate::{Provider, ValidationError};
 
 /// Scheduler names accepted in `scheduler`.
-pub const SCHEDULERS: &[&str] = &["ddim", "euler", "euler_a"];
+pub const SCHEDULERS: &[&str] = &["ddim", "euler", "euler_a", "dpmpp_2m_karras"];
 
 /// Most pixels (width × height) an image request may ask for: 2048 × 2048.
 pub const MAX_PIXELS: i64 = 2048 * 2048;
@@ -112,7 +112,7 @@ pub struct ImageRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 30.0))]
     pub guidance_scale: Option<f64>,
-    /// Scheduler: ddim, euler or euler_a; the model's default when left out.
+    /// Scheduler: ddim, euler, euler_a or dpmpp_2m_karras; the model's default when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<String>,
     /// Negative prompt; the model's default when left out.

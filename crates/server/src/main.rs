@@ -55,7 +55,7 @@ enum Command {
     /// Submit a job to a server (DDIFFUSION_API_ADDRESS, DDIFFUSION_API_KEY), wait and download the outputs.
     Submit {
         #[command(subcommand)]
-        command: submit::SubmitCommand,
+        command: Box<submit::SubmitCommand>,
     },
 }
 
@@ -157,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Submit { command } => {
             init_logging("warn");
-            submit::run(command).await
+            submit::run(*command).await
         }
     }
 }

@@ -51,6 +51,11 @@ trait DomainRequest: Serialize + DeserializeOwned + Send + 'static {
     fn validate(&self, info: Option<&serde_json::Value>) -> Vec<ValidationError>;
 
     fn base64_fields(&mut self) -> Vec<Base64Field<'_>>;
+
+    /// Checks the stored input files, whose paths replaced the base64 fields.
+    fn check_inputs(&self, _storage: &std::path::Path) -> Vec<ValidationError> {
+        Vec::new()
+    }
 }
 
 fn body_loc(parts: &[Location]) -> Vec<Location> {
@@ -78,6 +83,36 @@ impl DomainRequest for ImageRequest {
         errors
     }
 
+    fn check_inputs(&self, storage: &std::path::Path) -> Vec<ValidationError> {
+        use protocol::images::{MAX_PIXELS, MAX_SIDE};
+        let mut errors = Vec::new();
+        for (field, relative) in [("image", &self.image), ("mask", &self.mask)] {
+            let Some(relative) = relative else { continue };
+            match image_size(&storage.join(relative)) {
+                Err(error) => errors.push(ValidationError::field(
+                    field,
+                    format!("{field} is not a readable image ({error}); send a PNG, JPEG, WebP, TIFF or EXR file"),
+                    "value_error",
+                )),
+                Ok((width, height)) if field == "image" => {
+                    let pixels = width as i64 * height as i64;
+                    if width as i64 > MAX_SIDE || height as i64 > MAX_SIDE || pixels > MAX_PIXELS {
+                        errors.push(ValidationError::field(
+                            field,
+                            format!(
+                                "image is {width} × {height} pixels, over the limit of {MAX_SIDE} pixels a side and {MAX_PIXELS} \
+                                 pixels in all (2048 × 2048); scale the plate down before sending it"
+                            ),
+                            "value_error",
+                        ));
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+        errors
+    }
+
     fn base64_fields(&mut self) -> Vec<Base64Field<'_>> {
         let mut fields = Vec::new();
         if let Some(image) = self.image.as_mut() {
@@ -100,6 +135,15 @@ impl DomainRequest for ImageRequest {
         }
         fields
     }
+}
+
+/// Reads the size of a stored image from its header, without decoding it.
+fn image_size(path: &std::path::Path) -> Result<(u32, u32), String> {
+    image::ImageReader::open(path)
+        .and_then(|reader| reader.with_guessed_format())
+        .map_err(|error| error.to_string())?
+        .into_dimensions()
+        .map_err(|error| error.to_string())
 }
 
 impl DomainRequest for TextRequest {
@@ -229,6 +273,11 @@ async fn create<R: DomainRequest>(
     .await
     .map_err(ApiError::internal)?;
     let stored = stored.map_err(ApiError::Validation)?;
+    let errors = request.check_inputs(state.engine.storage_dir());
+    if !errors.is_empty() {
+        inputs::remove(state.engine.storage_dir(), &stored);
+        return Err(ApiError::Validation(errors));
+    }
 
     let request_json = serde_json::to_value(&request).map_err(ApiError::internal)?;
     let job = NewJob {

@@ -57,6 +57,18 @@ pub struct ImageArgs {
     /// Reference image file; repeat for several.
     #[arg(long = "reference")]
     references: Vec<PathBuf>,
+    /// Denoising steps [default: the model's].
+    #[arg(long)]
+    steps: Option<i64>,
+    /// Classifier-free guidance scale [default: the model's].
+    #[arg(long)]
+    guidance_scale: Option<f64>,
+    /// Scheduler: ddim, euler, euler_a or dpmpp_2m_karras [default: the model's].
+    #[arg(long)]
+    scheduler: Option<String>,
+    /// Negative prompt [default: the model's].
+    #[arg(long)]
+    negative_prompt: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -137,6 +149,14 @@ fn request_body(command: &SubmitCommand) -> anyhow::Result<(Domain, Value, &Comm
             put(&mut body, "strength", args.strength.map(Value::from));
             put(&mut body, "image", file(&args.image)?);
             put(&mut body, "mask", file(&args.mask)?);
+            put(&mut body, "steps", args.steps.map(Value::from));
+            put(&mut body, "guidance_scale", args.guidance_scale.map(Value::from));
+            put(&mut body, "scheduler", args.scheduler.clone().map(Value::from));
+            put(
+                &mut body,
+                "negative_prompt",
+                args.negative_prompt.clone().map(Value::from),
+            );
             let references: Vec<Value> = files(&args.references)?
                 .into_iter()
                 .map(|image| json!({ "image": image }))

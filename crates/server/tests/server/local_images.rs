@@ -241,7 +241,10 @@ async fn sd15_inpainting_with_mask() {
 #[tokio::test]
 async fn sd15_corrupt_plate_fails_the_job_only() {
     let (_hf, server) = server(true);
-    let corrupt = crate::harness::base64(b"\x89PNG\r\n\x1a\n this is not a PNG");
+    // The header is intact, so the submission passes; the pixel data is cut off.
+    let mut truncated = crate::harness::png(64, 64);
+    truncated.truncate(truncated.len() - 40);
+    let corrupt = crate::harness::base64(&truncated);
     let id = submit(&server, json!({"model": "sd-1.5", "image": corrupt, "steps": 1})).await;
     let job = server.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Failure);
@@ -279,4 +282,89 @@ async fn sd21_text_to_image_end_to_end() {
     let parameters = images::output::read_parameters(&bytes).unwrap();
     assert_eq!(parameters["model"], "sd-2.1");
     assert_eq!(parameters["scheduler"], "euler");
+}
+
+#[tokio::test]
+async fn sd15_plate_checks_at_submission() {
+    let (_hf, server) = server(false);
+    let huge = image::RgbImage::new(4097, 8);
+    let mut bytes = Vec::new();
+    huge.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    let cases = [
+        (
+            json!({"model": "sd-1.5", "image": crate::harness::base64(&bytes)}),
+            "over the limit of 4096 pixels a side",
+        ),
+        (
+            json!({"model": "sd-1.5", "image": crate::harness::base64(b"plain text, not an image")}),
+            "not a readable image",
+        ),
+    ];
+    for (body, expected) in cases {
+        let (status, answer) = server.post("/api/images", &body).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["detail"][0]["loc"], json!(["body", "image"]));
+        assert!(
+            answer["detail"][0]["msg"].as_str().unwrap().contains(expected),
+            "{answer}"
+        );
+    }
+    let inputs = server.data_dir().join("storage/inputs");
+    assert!(
+        !inputs.exists() || std::fs::read_dir(inputs).unwrap().count() == 0,
+        "rejected inputs are deleted"
+    );
+}
+
+#[tokio::test]
+async fn sd15_one_pixel_plate_and_cli_submit() {
+    let (hf, server) = server(true);
+    let id = submit(
+        &server,
+        json!({"model": "sd-1.5", "image": crate::harness::base64(&crate::harness::png(1, 1)), "steps": 2}),
+    )
+    .await;
+    let job = server.wait_finished(Domain::Images, id, SLOW).await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}");
+    let bytes = reqwest::get(&job.output_urls()[0])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (1, 1));
+
+    let out = tempfile::tempdir().unwrap();
+    let plate = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/assets/inpaint.png");
+    let mask = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/assets/inpaint_mask.png");
+    let output = tokio::process::Command::new(binary())
+        .args([
+            "submit", "images", "--model", "sd-1.5", "--prompt", "a tiger", "--image", plate, "--mask", mask,
+        ])
+        .args([
+            "--strength",
+            "1.0",
+            "--steps",
+            "2",
+            "--scheduler",
+            "dpmpp_2m_karras",
+            "--out",
+        ])
+        .arg(out.path())
+        .env("DDIFFUSION_API_ADDRESS", &server.base)
+        .env("DDIFFUSION_API_KEY", &server.key)
+        .env("HF_HOME", hf.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let written = std::path::PathBuf::from(String::from_utf8(output.stdout).unwrap().trim());
+    let image = image::open(&written).unwrap();
+    assert_eq!((image.width(), image.height()), (512, 512));
+    let parameters = images::output::read_parameters(&std::fs::read(&written).unwrap()).unwrap();
+    assert_eq!(parameters["mode"], "inpainting");
+    assert_eq!(parameters["steps"], 2);
+    assert_eq!(parameters["scheduler"], "dpmpp_2m_karras");
 }
