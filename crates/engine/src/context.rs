@@ -78,12 +78,12 @@ impl JobContext {
 
     /// Appends a line to the job's logs; clients see it on their next poll.
     pub fn log(&self, line: impl Into<String>) {
-        let _ = self.updates.send(Update::Log(line.into()));
+        self.reporter().log(line);
     }
 
     /// Sets the fraction done, clamped to 0.0..=1.0.
     pub fn progress(&self, fraction: f64) {
-        let _ = self.updates.send(Update::Progress(fraction.clamp(0.0, 1.0)));
+        self.reporter().progress(fraction);
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -86,7 +86,7 @@ fn default_revision() -> String {
 }
 
 impl ModelEntry {
-    /// Every file the model needs, with its repository and revision resolved.
+    /// Returns every file the model needs, with its repository and revision resolved.
     pub fn all_files(&self) -> Vec<(String, String, String)> {
         self.files
             .values()
@@ -157,8 +157,8 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// The shipped catalogue, with the entries of `user_file` added or
-    /// replacing shipped entries of the same name, if that file exists.
+    /// Loads the shipped catalogue and, if `user_file` exists, adds its
+    /// entries, replacing shipped entries of the same name.
     pub fn load(user_file: Option<&Path>) -> Result<Self, CatalogError> {
         let mut catalog = Self::parse(SHIPPED, "the shipped models.toml")?;
         if let Some(path) = user_file.filter(|path| path.exists()) {

@@ -16,8 +16,8 @@ use crate::schedulers::Kind;
 /// Architectures this crate can run.
 pub const ARCHITECTURES: &[&str] = &["sd15", "sd21"];
 
-/// The one pipeline kept loaded between jobs, with the model name it belongs
-/// to. Loading another model replaces it, so at most one model holds memory.
+/// The one pipeline kept loaded between jobs, with the name of its model.
+/// Loading another model replaces it, so at most one model uses memory.
 #[derive(Default, Clone)]
 pub struct LoadedPipeline {
     slot: Arc<Mutex<Option<Loaded>>>,
@@ -62,9 +62,9 @@ impl SdExecutor {
         }
     }
 
-    /// What the model can do with this build: its catalogue flags, with
-    /// inpainting only when the catalogue names an inpainting UNet, and no
-    /// reference images (the Stable Diffusion family takes none).
+    /// Returns the model's capabilities in this build: its catalogue flags,
+    /// with inpainting only when the catalogue names an inpainting UNet, and no
+    /// reference images, which the Stable Diffusion family does not take.
     pub fn info(entry: &ModelEntry) -> protocol::images::ImagesModelInfo {
         let mut info = entry.images_info();
         info.inpainting &= entry.inpainting_files.contains_key("unet");

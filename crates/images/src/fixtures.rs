@@ -2,8 +2,8 @@
 //! into a Hugging Face cache under a real repository id, so that tests load
 //! them through the same code path as downloaded weights.
 //!
-//! The architectures are the real ones (candle's UNet and VAE, our CLIP),
-//! built with small widths; every weight comes from a seeded stream, so the
+//! The architectures are the real ones (candle's UNet and VAE, our CLIP)
+//! built with small widths. Every weight comes from a seeded stream, so the
 //! files are the same on every run and machine.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +17,26 @@ use serde_json::json;
 
 use crate::clip::{ClipTextConfig, ClipTextModel};
 use crate::config::{UNetConfig, VaeConfig};
+
+/// Files of a folder in diffusers layout, by the roles the catalogue and
+/// [`crate::pipeline::SdPipeline::load`] use.
+pub fn diffusers_files(folder: &Path) -> std::collections::BTreeMap<String, PathBuf> {
+    let roles = [
+        ("scheduler", "scheduler/scheduler_config.json"),
+        ("text_encoder_config", "text_encoder/config.json"),
+        ("text_encoder", "text_encoder/model.safetensors"),
+        ("tokenizer_vocab", "tokenizer/vocab.json"),
+        ("tokenizer_merges", "tokenizer/merges.txt"),
+        ("unet_config", "unet/config.json"),
+        ("unet", "unet/diffusion_pytorch_model.safetensors"),
+        ("vae_config", "vae/config.json"),
+        ("vae", "vae/diffusion_pytorch_model.safetensors"),
+    ];
+    roles
+        .iter()
+        .map(|(role, file)| (role.to_string(), folder.join(file)))
+        .collect()
+}
 
 /// Commit id under which fixtures are written.
 pub const FIXTURE_COMMIT: &str = "f1c7u2e5f1c7u2e5f1c7u2e5f1c7u2e5f1c7u2e5";
@@ -148,12 +168,81 @@ pub fn write_tiny_sd15(
     write_tiny_sd(cache_root, repo, inpainting_repo, Family::Sd15)
 }
 
+/// Writes an SD 1.5 repository with the real model sizes (UNet 320-1280
+/// channels, VAE 128-512, CLIP ViT-L/14 text encoder) and seeded random
+/// weights, for benchmarks. About 4.3 GB in float32.
+pub fn write_full_size_sd15(cache_root: &Path, repo: &str) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    write_sd(cache_root, repo, None, Family::Sd15, Size::Full)
+}
+
 /// Writes a tiny repository of `family` as [`write_tiny_sd15`] does.
 pub fn write_tiny_sd(
     cache_root: &Path,
     repo: &str,
     inpainting_repo: &str,
     family: Family,
+) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    write_sd(cache_root, repo, Some(inpainting_repo), family, Size::Tiny)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Size {
+    Tiny,
+    Full,
+}
+
+/// Overrides the tiny widths with SD 1.5's real ones.
+fn full_size(text: &mut serde_json::Value, unet: &mut serde_json::Value, vae: &mut serde_json::Value) {
+    for (key, value) in [
+        ("hidden_size", json!(768)),
+        ("intermediate_size", json!(3072)),
+        ("num_hidden_layers", json!(12)),
+        ("num_attention_heads", json!(12)),
+        ("projection_dim", json!(768)),
+    ] {
+        text[key] = value;
+    }
+    for (key, value) in [
+        ("block_out_channels", json!([320, 640, 1280, 1280])),
+        (
+            "down_block_types",
+            json!([
+                "CrossAttnDownBlock2D",
+                "CrossAttnDownBlock2D",
+                "CrossAttnDownBlock2D",
+                "DownBlock2D"
+            ]),
+        ),
+        (
+            "up_block_types",
+            json!([
+                "UpBlock2D",
+                "CrossAttnUpBlock2D",
+                "CrossAttnUpBlock2D",
+                "CrossAttnUpBlock2D"
+            ]),
+        ),
+        ("layers_per_block", json!(2)),
+        ("cross_attention_dim", json!(768)),
+        ("sample_size", json!(64)),
+    ] {
+        unet[key] = value;
+    }
+    for (key, value) in [
+        ("block_out_channels", json!([128, 256, 512, 512])),
+        ("layers_per_block", json!(2)),
+        ("sample_size", json!(512)),
+    ] {
+        vae[key] = value;
+    }
+}
+
+fn write_sd(
+    cache_root: &Path,
+    repo: &str,
+    inpainting_repo: Option<&str>,
+    family: Family,
+    size: Size,
 ) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let snapshot = |repo: &str| -> std::io::Result<PathBuf> {
         let folder = cache_root.join(format!("models--{}", repo.replace('/', "--")));
@@ -193,7 +282,12 @@ pub fn write_tiny_sd(
         }),
     )?;
 
-    let text = text_encoder_config(family);
+    let mut text = text_encoder_config(family);
+    let mut unet_base = unet_config(family, 4);
+    let mut vae = vae_config();
+    if size == Size::Full {
+        full_size(&mut text, &mut unet_base, &mut vae);
+    }
     write_json(&root.join("text_encoder/config.json"), &text)?;
     let varmap = VarMap::new();
     let config: ClipTextConfig = serde_json::from_value(text)?;
@@ -201,7 +295,6 @@ pub fn write_tiny_sd(
     fill(&varmap, 1)?;
     save(&varmap, &root.join("text_encoder/model.safetensors"))?;
 
-    let vae = vae_config();
     write_json(&root.join("vae/config.json"), &vae)?;
     let varmap = VarMap::new();
     let config: VaeConfig = serde_json::from_value(vae)?;
@@ -214,8 +307,13 @@ pub fn write_tiny_sd(
     fill(&varmap, 2)?;
     save(&varmap, &root.join("vae/diffusion_pytorch_model.safetensors"))?;
 
-    for (folder, in_channels, seed) in [(root.clone(), 4, 3), (snapshot(inpainting_repo)?, 9, 4)] {
-        let unet = unet_config(family, in_channels);
+    let mut unets = vec![(root.clone(), 4, 3)];
+    if let Some(inpainting_repo) = inpainting_repo {
+        unets.push((snapshot(inpainting_repo)?, 9, 4));
+    }
+    for (folder, in_channels, seed) in unets {
+        let mut unet = unet_base.clone();
+        unet["in_channels"] = json!(in_channels);
         write_json(&folder.join("unet/config.json"), &unet)?;
         let varmap = VarMap::new();
         let config: UNetConfig = serde_json::from_value(unet)?;

@@ -37,9 +37,11 @@ fn linear_to_srgb(value: f32) -> f32 {
     }
 }
 
-/// Reads a plate as RGB in 0..=1. Alpha is composited over black; 16-bit and
-/// float pixels keep their precision; float images (EXR) are taken as linear
-/// light and converted to sRGB, the space the models were trained in.
+/// Reads a plate as RGB in 0..=1.
+///
+/// Alpha is composited over black, and 16-bit and float pixels keep their
+/// precision. Float images (EXR) are taken as linear light and converted to
+/// sRGB, because the models were trained on sRGB images.
 pub fn read_plate(field: &str, path: &Path) -> Result<Rgb32FImage, InputError> {
     let image = decode(field, path)?;
     let linear = matches!(image, DynamicImage::ImageRgb32F(_) | DynamicImage::ImageRgba32F(_));

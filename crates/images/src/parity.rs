@@ -138,14 +138,14 @@ pub fn repos(family: Family) -> (&'static str, &'static str) {
     }
 }
 
-/// The plate of the image cases: a smooth colour ramp.
+/// Returns the plate of the image cases, a smooth colour ramp.
 pub fn plate() -> image::RgbImage {
     image::RgbImage::from_fn(SIZE as u32, SIZE as u32, |x, y| {
         image::Rgb([(x * 4) as u8, (y * 4) as u8, 160])
     })
 }
 
-/// The mask of the inpainting cases: the right half is repainted.
+/// Returns the mask of the inpainting cases, which repaints the right half.
 pub fn mask() -> image::GrayImage {
     image::GrayImage::from_fn(SIZE as u32, SIZE as u32, |x, _| {
         image::Luma([if x >= SIZE as u32 / 2 { 255 } else { 0 }])

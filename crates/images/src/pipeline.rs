@@ -31,7 +31,7 @@ pub enum PipelineError {
     Cancelled,
 }
 
-/// What to generate.
+/// Parameters of one generation.
 #[derive(Debug, Clone)]
 pub struct Generation {
     pub prompt: String,
@@ -100,8 +100,8 @@ impl SdPipeline {
     /// `vae`, `vae_config`, `text_encoder`, `text_encoder_config`,
     /// `tokenizer_vocab`, `tokenizer_merges`, `scheduler`).
     ///
-    /// `inpainting_files` holds `unet` and `unet_config` of the inpainting
-    /// variant; an empty map loads no inpainting UNet.
+    /// `inpainting_files` has the `unet` and `unet_config` of the inpainting
+    /// variant. An empty map loads no inpainting UNet.
     pub fn load(
         files: &BTreeMap<String, PathBuf>,
         inpainting_files: &BTreeMap<String, PathBuf>,
@@ -308,16 +308,18 @@ impl SdPipeline {
     /// Encodes an image in 0..=1 into scaled latents, sampling the posterior.
     fn encode_image(&self, image: &Tensor, noise: &mut Noise) -> Result<Tensor, PipelineError> {
         let normalized = ((image.to_dtype(self.dtype)? * 2.0)? - 1.0)?;
-        let posterior = self.vae_encoder.encode(&normalized)?;
-        Ok((posterior.sample(noise)? * self.vae_scaling)?)
+        self.encode_normalized(&normalized, noise)
     }
 
     /// Encodes the part of an image that `keep` (1 = keep) leaves, with the
     /// masked part set to 0 in -1..=1 space, as diffusers' inpainting does.
     fn encode_image_masked(&self, image: &Tensor, keep: &Tensor, noise: &mut Noise) -> Result<Tensor, PipelineError> {
         let normalized = ((image.to_dtype(self.dtype)? * 2.0)? - 1.0)?;
-        let masked = normalized.broadcast_mul(keep)?;
-        let posterior = self.vae_encoder.encode(&masked)?;
+        self.encode_normalized(&normalized.broadcast_mul(keep)?, noise)
+    }
+
+    fn encode_normalized(&self, normalized: &Tensor, noise: &mut Noise) -> Result<Tensor, PipelineError> {
+        let posterior = self.vae_encoder.encode(normalized)?;
         Ok((posterior.sample(noise)? * self.vae_scaling)?)
     }
 

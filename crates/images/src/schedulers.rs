@@ -272,9 +272,9 @@ impl Scheduler {
         }
     }
 
-    /// One DPM-Solver++ step: first order on the first and the last step,
-    /// second order (midpoint) in between, as diffusers runs it with
-    /// `lower_order_final` and final sigma 0.
+    /// Computes one DPM-Solver++ step: first order on the first and the last
+    /// step, second order (midpoint) in between, as diffusers runs it with
+    /// `lower_order_final` and a final sigma of 0.
     fn dpm_step(&self, model_output: &Tensor, index: usize, sample: &Tensor) -> Result<Tensor> {
         let (alpha_s, sigma_s) = alpha_sigma(self.sigmas[index]);
         let prediction = if self.v_prediction {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use ddiffusion_images::fixtures::{write_tiny_sd, Family, FIXTURE_COMMIT};
+use ddiffusion_images::fixtures::{diffusers_files, write_tiny_sd, Family, FIXTURE_COMMIT};
 use ddiffusion_images::noise::Noise;
 use ddiffusion_images::parity::{
     mask, plate, repos, Mode, CASES, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS,
@@ -35,20 +35,7 @@ fn load_pipeline(cache: &Path, family: Family) -> SdPipeline {
             .join(format!("models--{}/snapshots", repo.replace('/', "--")))
             .join(FIXTURE_COMMIT)
     };
-    let base = files(
-        &snapshot(repo),
-        &[
-            ("scheduler", "scheduler/scheduler_config.json"),
-            ("text_encoder_config", "text_encoder/config.json"),
-            ("text_encoder", "text_encoder/model.safetensors"),
-            ("tokenizer_vocab", "tokenizer/vocab.json"),
-            ("tokenizer_merges", "tokenizer/merges.txt"),
-            ("unet_config", "unet/config.json"),
-            ("unet", "unet/diffusion_pytorch_model.safetensors"),
-            ("vae_config", "vae/config.json"),
-            ("vae", "vae/diffusion_pytorch_model.safetensors"),
-        ],
-    );
+    let base = diffusers_files(&snapshot(repo));
     let inpainting = files(
         &snapshot(inpainting_repo),
         &[
