@@ -101,6 +101,12 @@ impl HfCache {
         }
     }
 
+    /// Downloads from `endpoint` (such as a mirror or proxy) instead of `HF_ENDPOINT` or the Hub.
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
