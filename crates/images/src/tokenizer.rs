@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
 
 /// Tokens a CLIP text encoder reads per prompt, start and end tokens included.
 pub const CONTEXT_LENGTH: usize = 77;
@@ -100,7 +101,10 @@ impl ClipTokenizer {
     /// Encodes a prompt as `CONTEXT_LENGTH` ids: the start token, at most 75
     /// prompt tokens, the end token, then padding. Longer prompts are cut.
     pub fn encode(&self, prompt: &str) -> Vec<u32> {
-        let text = prompt.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        // NFC first, as transformers' CLIP tokenizer does, so that an accent typed
+        // as a combining mark encodes like the precomposed letter.
+        let composed: String = prompt.nfc().collect();
+        let text = composed.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
         let mut ids = vec![self.start];
         for word in self.pattern.find_iter(&text) {
             let symbols: String = word
@@ -175,6 +179,15 @@ mod tests {
         assert_eq!(&ids[..7], &[49406, 320, 1125, 539, 320, 2368, 49407]);
         assert_eq!(ids.len(), CONTEXT_LENGTH);
         assert!(ids[7..].iter().all(|&id| id == 49407));
+    }
+
+    #[test]
+    fn combining_accents_encode_like_precomposed() {
+        let tokenizer = tokenizer("<|endoftext|>");
+        assert_eq!(
+            tokenizer.encode("cafe\u{301} au lait"),
+            tokenizer.encode("caf\u{e9} au lait")
+        );
     }
 
     #[test]
