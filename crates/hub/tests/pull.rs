@@ -1,5 +1,5 @@
 //! `HfCache::pull` against a Hugging Face Hub stand-in on 127.0.0.1 that
-//! answers like the Hub's `resolve` endpoint: `x-repo-commit`, an ETag that
+//! responds like the Hub's `resolve` endpoint: `x-repo-commit`, an ETag that
 //! is the SHA-256 of LFS files, and byte ranges with `206 Partial Content`.
 
 use std::collections::HashMap;
