@@ -42,6 +42,22 @@ impl LoadedPipeline {
     pub fn unload(&self) -> Option<String> {
         self.slot.lock().unwrap().take().map(|(name, _)| name)
     }
+
+    /// Drops the pipeline if it belongs to `model`; returns true if it did.
+    pub fn unload_model(&self, model: &str) -> bool {
+        let mut slot = self.slot.lock().unwrap();
+        if slot.as_ref().is_some_and(|(name, _)| name == model) {
+            *slot = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Name of the model whose pipeline is loaded.
+    pub fn loaded_model(&self) -> Option<String> {
+        self.slot.lock().unwrap().as_ref().map(|(name, _)| name.clone())
+    }
 }
 
 /// Runs jobs of one catalogue model.

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/jobs", get(jobs_list))
         .route("/api/events", get(events_stream))
         .route("/api/system", get(system_status))
+        .route("/api/models/{name}/unload", axum::routing::post(models_unload))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -187,6 +188,42 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
     }))
 }
 
+/// Response of `POST /api/models/{name}/unload`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Unloaded {
+    pub name: String,
+    /// False when the model was not in memory.
+    pub unloaded: bool,
+}
+
+/// Frees the memory of a local model's loaded pipeline. The next job of that
+/// model loads it again.
+#[utoipa::path(
+    post, path = "/api/models/{name}/unload", operation_id = "models_unload", tag = "models",
+    params(("name" = String, Path, description = "Model name, such as sd-1.5")),
+    responses(
+        (status = 200, description = "The model is not in memory now", body = Unloaded),
+        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+        (status = 404, description = "No local model has this name", body = ErrorDetail),
+    ),
+    security(("APIKeyHeader" = []))
+)]
+async fn models_unload(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Json<Unloaded>, ApiError> {
+    if state.catalog.info(Domain::Images, &name).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "model {name:?} is not a model of this server; GET /api/images/models lists them"
+        )));
+    }
+    let unloaded = state.loaded_pipeline.unload_model(&name);
+    if unloaded {
+        tracing::info!(model = %name, "pipeline unloaded");
+    }
+    Ok(Json(Unloaded { name, unloaded }))
+}
+
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(jobs_list, events_stream, system_status))]
+#[openapi(paths(jobs_list, events_stream, system_status, models_unload))]
 pub struct ExtraApi;

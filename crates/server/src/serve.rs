@@ -33,7 +33,7 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
 fn register_catalogue(state: &AppState, paths: &Paths) -> anyhow::Result<()> {
     let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
     let cache = hub::HfCache::from_env();
-    let loaded = images::executor::LoadedPipeline::default();
+    let loaded = state.loaded_pipeline.clone();
     for entry in catalog.domain(protocol::Domain::Images) {
         let runnable = entry.provider == protocol::Provider::Local
             && entry

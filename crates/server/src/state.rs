@@ -46,6 +46,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Cancelled when the server shuts down; ends the event streams.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The local image pipeline kept in memory between jobs.
+    pub loaded_pipeline: images::executor::LoadedPipeline,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             signer,
             catalog: Arc::new(Catalog::default()),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            loaded_pipeline: images::executor::LoadedPipeline::default(),
         }
     }
 
