@@ -93,45 +93,48 @@ fn millis(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
-/// Submits `count` jobs one after another and polls each without pause until SUCCESS.
-async fn latencies(http: &reqwest::Client, base: &str, key: &str, model: &str, count: u64) -> Vec<Duration> {
-    let mut samples = Vec::new();
-    for index in 0..count {
-        let started = Instant::now();
-        let body = json!({"model": model, "prompt": "steps=0", "seed": index});
-        let created: Value = http
-            .post(format!("{base}/api/images"))
+/// Submits one job, polls it without pause until SUCCESS, and returns its GET URL.
+async fn submit_and_wait(http: &reqwest::Client, base: &str, key: &str, model: &str, seed: u64) -> String {
+    let body = json!({"model": model, "prompt": "steps=0", "seed": seed});
+    let created: Value = http
+        .post(format!("{base}/api/images"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!("{base}/api/images/{}", created["id"].as_str().unwrap());
+
+    // The reference returns 404 while a task sits prefetched in its worker,
+    // so any status other than SUCCESS or FAILURE means "poll again".
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "job {url} did not succeed within 60 s");
+        let job: Value = http
+            .get(&url)
             .bearer_auth(key)
-            .json(&body)
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        let url = format!("{base}/api/images/{}", created["id"].as_str().unwrap());
-        // The reference answers 404 while a task sits prefetched in its
-        // worker, so any status other than SUCCESS or FAILURE means "poll again".
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            assert!(
-                Instant::now() < deadline,
-                "job {index} on {base} did not succeed within 60 s"
-            );
-            let job: Value = http
-                .get(&url)
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap_or(Value::Null);
-            if job["status"] == "SUCCESS" {
-                break;
-            }
-            assert_ne!(job["status"], "FAILURE", "{job}");
+            .unwrap_or(Value::Null);
+        if job["status"] == "SUCCESS" {
+            return url;
         }
+        assert_ne!(job["status"], "FAILURE", "{job}");
+    }
+}
+
+/// Submits `count` jobs one after another and returns each one's submit → SUCCESS time, sorted.
+async fn latencies(http: &reqwest::Client, base: &str, key: &str, model: &str, count: u64) -> Vec<Duration> {
+    let mut samples = Vec::new();
+    for index in 0..count {
+        let started = Instant::now();
+        submit_and_wait(http, base, key, model, index).await;
         samples.push(started.elapsed());
     }
     samples.sort();
@@ -249,20 +252,7 @@ fn measure(
         for model in lanes {
             samples.push(latencies(&http, base, key, model, jobs).await);
         }
-        let body = json!({"model": lanes[0], "prompt": "steps=0"});
-        let created: Value = http
-            .post(format!("{base}/api/images"))
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let url = format!("{base}/api/images/{}", created["id"].as_str().unwrap());
-        latencies(&http, base, key, lanes[0], 1).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let url = submit_and_wait(&http, base, key, lanes[0], 0).await;
         (samples, poll_throughput(key, url, 16, poll_seconds).await)
     })
 }
