@@ -2,7 +2,7 @@
 
 It follows the design of the original Python deferred-diffusion server: a
 FastAPI app that checks an API key stored in Redis, sends each request as a
-Celery task through a Redis broker, and answers polls from the Celery result
+Celery task through a Redis broker, and serves polls from the Celery result
 backend, scanning the broker queue to report waiting tasks. The worker task
 returns at once, like the `dev-*` models with `steps=0` on our side, so both
 measure queue overhead only.

@@ -1,4 +1,4 @@
-//! What an executor sees of its job: the request, logging, progress,
+//! An executor's view of its job: the request, logging, progress,
 //! cancellation and the place to write outputs.
 
 use std::future::Future;
@@ -31,7 +31,7 @@ pub struct JobOutput {
     pub text: Option<String>,
 }
 
-/// Why a job did not succeed.
+/// Reason a job did not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JobError {
     #[error("{0}")]

@@ -7,8 +7,8 @@
 //! through their [`JobContext`]; the engine alone writes job rows, and it
 //! publishes every change as a [`protocol::JobEvent`] on a broadcast channel.
 //!
-//! The engine knows no domain: it stores requests as JSON and returns them to
-//! the executor unchanged. [`keys`] keeps the API keys in the same database.
+//! The engine has no domain logic. It stores requests as JSON and returns
+//! them to the executor unchanged. [`keys`] keeps the API keys in the same database.
 
 mod context;
 mod engine;

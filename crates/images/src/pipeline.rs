@@ -144,6 +144,7 @@ impl SdPipeline {
 
         let vae_config: VaeConfig = read_json(file("vae_config")?)?;
         let vae = AutoEncoderKL::new(weights(file("vae")?, dtype, device)?, 3, 3, vae_config.candle())?;
+        // NOTE: candle's AutoEncoderKL also builds an encoder, so the encoder weights are in memory twice (about 130 MB for SD 1.5).
         let vae_encoder = VaeEncoder::new(weights(file("vae")?, dtype, device)?, &vae_config)?;
         let scheduler_config: SchedulerConfig = read_json(file("scheduler")?)?;
 

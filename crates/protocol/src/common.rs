@@ -56,7 +56,7 @@ impl std::fmt::Display for TaskStatus {
     }
 }
 
-/// Where a model runs.
+/// Provider that runs a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -66,7 +66,7 @@ pub enum Provider {
     Replicate,
 }
 
-/// Answer of `DELETE /api/{domain}/{id}`.
+/// Response of `DELETE /api/{domain}/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteResponse {

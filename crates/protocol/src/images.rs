@@ -12,7 +12,7 @@ pub const SCHEDULERS: &[&str] = &["ddim", "euler", "euler_a", "dpmpp_2m_karras"]
 /// Most pixels (width × height) an image request may ask for: 2048 × 2048.
 pub const MAX_PIXELS: i64 = 2048 * 2048;
 
-/// Longest side an image request may ask for, in pixels.
+/// Maximum width or height of an image request, in pixels.
 pub const MAX_SIDE: i64 = 4096;
 
 /// Model names of the original contract. The server accepts the models its
@@ -85,7 +85,7 @@ pub struct ImageRequest {
     #[serde(default = "default_seed")]
     #[cfg_attr(feature = "openapi", schema(default = 42))]
     pub seed: i64,
-    /// How strongly to transform the input image (image-to-image and inpainting only). Ignored for text-to-image.
+    /// Strength of the transformation of the input image (image-to-image and inpainting only). Ignored for text-to-image.
     #[serde(default = "default_strength")]
     #[cfg_attr(feature = "openapi", schema(default = 0.5, minimum = 0.0, maximum = 1.0))]
     pub strength: f64,
@@ -132,7 +132,7 @@ pub struct References {
     pub image: String,
 }
 
-/// What an image request asks for, decided by which inputs it has.
+/// Mode of an image request, decided by which inputs it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageMode {
     TextToImage,
@@ -149,7 +149,7 @@ impl ImageRequest {
         }
     }
 
-    /// The prompt with whitespace runs collapsed, as the pipelines use it.
+    /// Returns the prompt with whitespace runs collapsed, as the pipelines use it.
     pub fn cleaned_prompt(&self) -> String {
         collapse_whitespace(&self.prompt)
     }
@@ -219,7 +219,7 @@ impl ImageRequest {
         errors
     }
 
-    /// Checks the request against what `info` says the model can do.
+    /// Checks the request against the capabilities `info` lists for the model.
     pub fn validate_for(&self, info: &ImagesModelInfo) -> Vec<ValidationError> {
         let mut errors = Vec::new();
         let (supported, field, what) = match self.mode() {
@@ -245,7 +245,7 @@ impl ImageRequest {
     }
 }
 
-/// What an image model can do.
+/// Capabilities and provider of an image model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImagesModelInfo {
@@ -274,7 +274,7 @@ fn models_schema() -> utoipa::openapi::Object {
     crate::common::model_map_schema(CONTRACT_MODELS, "ImagesModelInfo")
 }
 
-/// Answer of `GET /api/images/models`.
+/// Response of `GET /api/images/models`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageModelsResponse {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Answer of `POST /api/admin/keys`. The key is shown only here.
+/// Response of `POST /api/admin/keys`. The key is shown only here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyCreated {
@@ -19,7 +19,7 @@ pub struct KeyInfo {
     pub created_at: String,
 }
 
-/// Answer of `DELETE /api/admin/keys/{key_id}`.
+/// Response of `DELETE /api/admin/keys/{key_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyDeleted {

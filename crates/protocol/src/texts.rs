@@ -29,7 +29,7 @@ fn model_schema() -> utoipa::openapi::Object {
 pub enum SystemPrompt {
     /// No instruction: the model's default behaviour.
     None,
-    /// Describe and answer from the supplied media directly.
+    /// Describe the supplied media and respond from it directly.
     #[default]
     Base,
     /// Rewrite the prompt into a concise image-generation prompt.
@@ -65,7 +65,7 @@ pub struct TextRequest {
     pub videos: Vec<String>,
 }
 
-/// What a text model is.
+/// Provider and description of a text model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TextsModelInfo {
@@ -82,7 +82,7 @@ fn models_schema() -> utoipa::openapi::Object {
     crate::common::model_map_schema(CONTRACT_MODELS, "TextsModelInfo")
 }
 
-/// Answer of `GET /api/texts/models`.
+/// Response of `GET /api/texts/models`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TextModelsResponse {
@@ -92,7 +92,7 @@ pub struct TextModelsResponse {
 
 create_response!(TextCreateResponse);
 
-/// Answer of `GET /api/texts/{id}`.
+/// Response of `GET /api/texts/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TextResponse {

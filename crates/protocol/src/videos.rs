@@ -21,9 +21,9 @@ pub const CONTRACT_MODELS: &[&str] = &[
     "hailuo-2",
 ];
 
-/// Fewest frames a video request may ask for.
+/// Minimum `num_frames` of a video request.
 pub const MIN_FRAMES: i64 = 24;
-/// Most frames a video request may ask for.
+/// Maximum `num_frames` of a video request.
 pub const MAX_FRAMES: i64 = 250;
 
 fn default_prompt() -> String {
@@ -105,7 +105,7 @@ pub struct VideoRequest {
 }
 
 impl VideoRequest {
-    /// The prompt with whitespace runs collapsed, as the pipelines use it.
+    /// Returns the prompt with whitespace runs collapsed, as the pipelines use it.
     pub fn cleaned_prompt(&self) -> String {
         collapse_whitespace(&self.prompt)
     }
@@ -133,7 +133,7 @@ impl VideoRequest {
         errors
     }
 
-    /// Checks the request against what `info` says the model can do.
+    /// Checks the request against the capabilities `info` lists for the model.
     pub fn validate_for(&self, info: &VideosModelInfo) -> Vec<ValidationError> {
         let mut errors = Vec::new();
         let (supported, field, flag) = if self.video.is_some() {
@@ -164,7 +164,7 @@ impl VideoRequest {
     }
 }
 
-/// What a video model can do.
+/// Capabilities and provider of a video model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VideosModelInfo {
@@ -196,7 +196,7 @@ fn models_schema() -> utoipa::openapi::Object {
     crate::common::model_map_schema(CONTRACT_MODELS, "VideosModelInfo")
 }
 
-/// Answer of `GET /api/videos/models`.
+/// Response of `GET /api/videos/models`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VideoModelsResponse {

@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Who made a request, as recorded with its jobs and in the access log.
+/// Identity of the caller, recorded with its jobs and in the access log.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Identity);
 

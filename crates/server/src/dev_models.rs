@@ -11,8 +11,8 @@
 //!
 //! Each step checks for cancellation, logs `Inference step i/N (p%)` and
 //! reports progress. Image jobs then write a PNG of the requested size,
-//! capped at 256 pixels a side, filled with a colour derived from the seed;
-//! text jobs return the prompt.
+//! capped at 256 pixels a side, filled with a colour derived from the seed.
+//! Text jobs return the prompt.
 
 use std::sync::Arc;
 use std::time::Duration;

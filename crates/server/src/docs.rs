@@ -39,7 +39,7 @@ impl Modify for ApiKeyScheme {
     }
 }
 
-/// The complete OpenAPI document of this server.
+/// Builds the complete OpenAPI document of this server.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = BaseApi::openapi();
     document.info.version = env!("CARGO_PKG_VERSION").into();

@@ -68,7 +68,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Middleware that writes the `{message, detail, path}` body of 500 responses,
-/// which only the middleware can fill in because it knows the request path.
+/// which only the middleware can fill in because it has the request path.
 pub async fn internal_error_path(request: Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;

@@ -45,7 +45,7 @@ pub struct ImageArgs {
     height: Option<i64>,
     #[arg(long)]
     seed: Option<i64>,
-    /// How strongly to transform the input image, 0.0 to 1.0.
+    /// Strength of the transformation of the input image, 0.0 to 1.0.
     #[arg(long)]
     strength: Option<f64>,
     /// Input image file for image-to-image or inpainting.

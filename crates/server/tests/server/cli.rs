@@ -74,7 +74,9 @@ fn keys_commands_manage_the_database() {
     let key = run_cli(dir.path(), &["keys", "create", "nuke-01"]);
     let key_id = key.trim().split('_').nth(1).unwrap().to_owned();
     let listed = run_cli(dir.path(), &["keys", "list"]);
-    assert!(listed.contains(&key_id) && listed.contains("nuke-01") && !listed.contains(key.trim()));
+    assert!(listed.contains(&key_id), "{listed}");
+    assert!(listed.contains("nuke-01"), "{listed}");
+    assert!(!listed.contains(key.trim()), "keys list must not print secrets");
     run_cli(dir.path(), &["keys", "revoke", &key_id]);
     assert!(!run_cli(dir.path(), &["keys", "list"]).contains(&key_id));
 

@@ -11,7 +11,7 @@ use crate::harness::{binary, Server};
 
 const SLOW: Duration = Duration::from_secs(240);
 
-/// Starts a server whose Hugging Face cache holds the fixtures, if `with_fixtures`.
+/// Starts a server whose Hugging Face cache contains the fixtures, if `with_fixtures`.
 fn server(with_fixtures: bool) -> (tempfile::TempDir, Server) {
     let hf_home = tempfile::tempdir().unwrap();
     let home = hf_home.path().to_str().unwrap().to_owned();
