@@ -1,8 +1,12 @@
-"""Run a Stable Diffusion 1.5 pipeline with diffusers on the CPU in float32 and
-save reference tensors for the parity tests of the Rust pipelines.
+"""Run a Stable Diffusion 1.x, 2.x or XL pipeline with diffusers on the CPU in
+float32 and save reference tensors for the parity tests of the Rust pipelines.
 
 The model folder must be in diffusers layout (model_index.json, scheduler/,
-text_encoder/, tokenizer/, unet/, vae/) with safetensors weights. Without
+text_encoder/, tokenizer/, unet/, vae/, and text_encoder_2/ and tokenizer_2/
+for SDXL) with safetensors weights. The SDXL pipelines are used when
+model_index.json names StableDiffusionXLPipeline; for them an empty
+--negative-prompt is passed as None, so that models with
+force_zeros_for_empty_prompt use zero negative embeddings. Without
 --image the run is text-to-image, with --image image-to-image, and with
 --image and --mask inpainting.
 
@@ -39,6 +43,12 @@ first, else 1; h = H / f, w = W / f):
                           (after final_layer_norm) for --prompt
   negative_prompt_embeds  float32 [1, 77, D]  the same for --negative-prompt;
                           computed even when guidance <= 1 disables it
+  pooled_prompt_embeds    float32 [1, P]  SDXL only: projected pooled output
+                          of the second text encoder for --prompt
+  negative_pooled_prompt_embeds  float32 [1, P]  SDXL only: the same for
+                          the negative prompt
+  add_time_ids            float32 [B, 6]  SDXL only: size and crop ids
+                          passed to the UNet
   timesteps               [N]  timesteps of the steps that ran, in order;
                           int64 for ddim and dpmpp_2m_karras, float32 for
                           euler and euler_a
@@ -93,6 +103,9 @@ from diffusers import (  # noqa: E402
     StableDiffusionImg2ImgPipeline,
     StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
+    StableDiffusionXLImg2ImgPipeline,
+    StableDiffusionXLInpaintPipeline,
+    StableDiffusionXLPipeline,
 )
 from diffusers.models.autoencoders import vae as vae_module  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
@@ -188,6 +201,7 @@ class RunRecorder:
         self.step_latents: list[torch.Tensor] = []
         self.mask_latents: torch.Tensor | None = None
         self.masked_image_latents: torch.Tensor | None = None
+        self.add_time_ids: torch.Tensor | None = None
 
     def wrap_scheduler_step(self, scheduler) -> None:
         original_step = scheduler.step
@@ -219,15 +233,17 @@ class RunRecorder:
             # halves are equal, so one of them is kept.
             self.mask_latents = callback_kwargs["mask"][-1:].detach().clone()
             self.masked_image_latents = callback_kwargs["masked_image_latents"][-1:].detach().clone()
+        if "add_time_ids" in callback_kwargs and self.add_time_ids is None:
+            self.add_time_ids = callback_kwargs["add_time_ids"].detach().clone()
         return {}
 
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Run Stable Diffusion 1.5 with diffusers on the CPU and save reference tensors.",
+        description="Run Stable Diffusion 1.x, 2.x or XL with diffusers on the CPU and save reference tensors.",
         epilog="See the top of this file for the tensors in the noise and output files.",
     )
-    parser.add_argument("--model", type=Path, required=True, help="SD 1.5 model folder in diffusers layout")
+    parser.add_argument("--model", type=Path, required=True, help="model folder in diffusers layout")
     parser.add_argument("--out", type=Path, required=True, help="safetensors file to write")
     parser.add_argument("--prompt", required=True, help="text prompt")
     parser.add_argument("--negative-prompt", default="", help="negative prompt (default: empty)")
@@ -275,24 +291,33 @@ def open_image(path: Path, mode: str, width: int, height: int) -> PIL.Image.Imag
     return image.convert(mode)
 
 
-def load_pipeline(arguments: argparse.Namespace):
-    if arguments.mask is not None:
-        pipeline_class = StableDiffusionInpaintPipeline
-    elif arguments.image is not None:
-        pipeline_class = StableDiffusionImg2ImgPipeline
-    else:
-        pipeline_class = StableDiffusionPipeline
+def is_sdxl(model: Path) -> bool:
+    index = model / "model_index.json"
+    if not index.is_file():
+        raise InvalidInputError(f"{model} has no model_index.json; expected a diffusers model folder")
+    return json.loads(index.read_text()).get("_class_name") == "StableDiffusionXLPipeline"
 
-    if not (arguments.model / "model_index.json").is_file():
-        raise InvalidInputError(f"{arguments.model} has no model_index.json; expected a diffusers model folder")
+
+def load_pipeline(arguments: argparse.Namespace):
+    if is_sdxl(arguments.model):
+        classes = (StableDiffusionXLPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLInpaintPipeline)
+        extra = {}
+    else:
+        classes = (StableDiffusionPipeline, StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline)
+        extra = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+    if arguments.mask is not None:
+        pipeline_class = classes[2]
+    elif arguments.image is not None:
+        pipeline_class = classes[1]
+    else:
+        pipeline_class = classes[0]
+
     pipeline = pipeline_class.from_pretrained(
         arguments.model,
         dtype=torch.float32,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
         use_safetensors=True,
         local_files_only=True,
+        **extra,
     )
     pipeline.set_progress_bar_config(disable=True)
 
@@ -382,14 +407,28 @@ def run(arguments: argparse.Namespace) -> None:
         call_arguments["mask_image"] = mask
         tensors["mask"] = pipeline.mask_processor.preprocess(mask, height=arguments.height, width=arguments.width)
 
+    sdxl = is_sdxl(arguments.model)
     with torch.no_grad():
-        prompt_embeds, negative_prompt_embeds = pipeline.encode_prompt(
-            arguments.prompt,
-            torch.device("cpu"),
-            num_images_per_prompt=1,
-            do_classifier_free_guidance=True,
-            negative_prompt=arguments.negative_prompt,
-        )
+        if sdxl:
+            prompt_embeds, negative_prompt_embeds, pooled, negative_pooled = pipeline.encode_prompt(
+                prompt=arguments.prompt,
+                device=torch.device("cpu"),
+                num_images_per_prompt=1,
+                do_classifier_free_guidance=True,
+                negative_prompt=arguments.negative_prompt or None,
+            )
+            call_arguments["pooled_prompt_embeds"] = pooled
+            call_arguments["negative_pooled_prompt_embeds"] = negative_pooled
+            tensors["pooled_prompt_embeds"] = pooled
+            tensors["negative_pooled_prompt_embeds"] = negative_pooled
+        else:
+            prompt_embeds, negative_prompt_embeds = pipeline.encode_prompt(
+                arguments.prompt,
+                torch.device("cpu"),
+                num_images_per_prompt=1,
+                do_classifier_free_guidance=True,
+                negative_prompt=arguments.negative_prompt,
+            )
     tensors["input_ids"] = tokenize(pipeline, arguments.prompt)
     tensors["negative_input_ids"] = tokenize(pipeline, arguments.negative_prompt)
     tensors["prompt_embeds"] = prompt_embeds
@@ -401,6 +440,8 @@ def run(arguments: argparse.Namespace) -> None:
     callback_inputs = ["latents"]
     if mode == "inpaint":
         callback_inputs += ["mask", "masked_image_latents"]
+    if sdxl:
+        callback_inputs += ["add_time_ids"]
 
     pipeline_module = sys.modules[type(pipeline).__module__]
     scheduler_module = sys.modules[type(pipeline.scheduler).__module__]
@@ -443,6 +484,8 @@ def run(arguments: argparse.Namespace) -> None:
         tensors[f"latents_step_{index}"] = latents
     tensors["final_latents"] = recorder.step_latents[-1].clone()
     tensors["image"] = result.images.to(torch.float32)
+    if sdxl:
+        tensors["add_time_ids"] = recorder.add_time_ids.to(torch.float32)
     if mode == "inpaint":
         tensors["mask_latents"] = recorder.mask_latents
         tensors["masked_image_latents"] = recorder.masked_image_latents

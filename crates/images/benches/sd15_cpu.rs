@@ -15,10 +15,9 @@ use std::time::Instant;
 use candle_core::Device;
 use ddiffusion_images::fixtures::{diffusers_files, write_full_size_sd15, FIXTURE_COMMIT};
 use ddiffusion_images::noise::Noise;
-use ddiffusion_images::pipeline::{Generation, Inputs, SdPipeline};
+use ddiffusion_images::pipeline::{Architecture, Generation, Inputs, SdPipeline};
 use ddiffusion_images::schedulers::Kind;
 
-const REPO: &str = "bench/sd15-full-size";
 const SIZE: usize = 512;
 
 fn workspace() -> PathBuf {
@@ -47,7 +46,7 @@ fn run_ours(steps: usize) {
     let folder = snapshot();
     let files = diffusers_files(&folder);
     let started = Instant::now();
-    let pipeline = SdPipeline::load(&files, &Default::default(), &Device::Cpu, "<|endoftext|>").unwrap();
+    let pipeline = SdPipeline::load(&files, &Default::default(), &Device::Cpu, Architecture::Sd15).unwrap();
     let load_seconds = started.elapsed().as_secs_f64();
 
     let generation = |steps| Generation {
@@ -109,7 +108,7 @@ fn main() {
 
     if !snapshot().join("unet/diffusion_pytorch_model.safetensors").exists() {
         eprintln!("writing full-size SD 1.5 random weights to target/bench-sd15 ...");
-        write_full_size_sd15(&workspace().join("target/bench-sd15"), REPO).unwrap();
+        write_full_size_sd15(&snapshot()).unwrap();
     }
     let ours = parse(
         Command::new(std::env::current_exe().unwrap())

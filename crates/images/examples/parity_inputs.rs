@@ -1,15 +1,16 @@
-//! Writes the inputs of the parity check: the tiny SD 1.5 and SD 2.1
-//! fixtures in diffusers layout (`sd15-model`, `sd21-model`), copies with the
-//! inpainting UNet (`*-inpaint-model`), the plate and mask, and one noise
-//! file per case. `scripts/parity/make_references.sh` runs it.
+//! Writes the inputs of the parity check: the tiny SD 1.5, SD 2.1 and SDXL
+//! fixtures in diffusers layout (`sd15-model`, ...), copies with the
+//! inpainting UNet in place of the base one (`*-inpaint-model`), the plate
+//! and mask, and one noise file per case. `scripts/parity/make_references.sh` runs it.
 //!
 //! Usage: `cargo run -p ddiffusion-images --example parity_inputs -- OUT_DIR`
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use ddiffusion_images::fixtures::{write_tiny_sd, Family};
-use ddiffusion_images::parity::{mask, named_noise, plate, repos, CASES};
+use ddiffusion_images::fixtures::{write_tiny, INPAINTING};
+use ddiffusion_images::parity::{folder, mask, named_noise, plate, CASES};
+use ddiffusion_images::pipeline::Architecture;
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
@@ -28,17 +29,16 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).ok_or("usage: parity_inputs OUT_DIR")?;
     let out = Path::new(&out);
-    let cache = out.join("hub");
-    for (family, folder) in [(Family::Sd15, "sd15"), (Family::Sd21, "sd21")] {
-        let (repo, inpainting_repo) = repos(family);
-        let snapshot = write_tiny_sd(&cache, repo, inpainting_repo, family)?;
-        copy_tree(&snapshot, &out.join(format!("{folder}-model")))?;
-        copy_tree(&snapshot, &out.join(format!("{folder}-inpaint-model")))?;
-        let inpainting_unet = cache
-            .join(format!("models--{}/snapshots", inpainting_repo.replace('/', "--")))
-            .join(ddiffusion_images::fixtures::FIXTURE_COMMIT)
-            .join("unet");
-        copy_tree(&inpainting_unet, &out.join(format!("{folder}-inpaint-model/unet")))?;
+    for architecture in [Architecture::Sd15, Architecture::Sd21, Architecture::Sdxl] {
+        let folder = folder(architecture);
+        let model = out.join(format!("{folder}-model"));
+        write_tiny(&model, architecture)?;
+        let inpaint_model = out.join(format!("{folder}-inpaint-model"));
+        copy_tree(&model, &inpaint_model)?;
+        std::fs::remove_dir_all(inpaint_model.join("unet"))?;
+        std::fs::rename(inpaint_model.join(INPAINTING).join("unet"), inpaint_model.join("unet"))?;
+        std::fs::remove_dir_all(inpaint_model.join(INPAINTING))?;
+        std::fs::remove_dir_all(model.join(INPAINTING))?;
     }
 
     plate().save(out.join("plate.png"))?;

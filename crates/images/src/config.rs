@@ -1,6 +1,6 @@
-//! Diffusers `config.json` files of the UNet and the VAE, turned into candle's configurations.
+//! Diffusers `config.json` files of the UNet and the VAE.
 
-use candle_transformers::models::stable_diffusion::{unet_2d, vae};
+use candle_transformers::models::stable_diffusion::vae;
 use serde::Deserialize;
 
 /// A single value or one value per block, as diffusers writes `attention_head_dim`.
@@ -55,6 +55,12 @@ pub struct UNetConfig {
     pub center_input_sample: bool,
     #[serde(default)]
     pub addition_embed_type: Option<String>,
+    /// Width of each of the six embedded size and crop numbers (SDXL).
+    #[serde(default)]
+    pub addition_time_embed_dim: Option<usize>,
+    /// Input width of `add_embedding`: pooled text width plus six times `addition_time_embed_dim`.
+    #[serde(default)]
+    pub projection_class_embeddings_input_dim: Option<usize>,
 }
 
 fn four() -> usize {
@@ -83,43 +89,27 @@ fn scaling() -> f64 {
 }
 
 impl UNetConfig {
-    pub fn candle(&self) -> unet_2d::UNet2DConditionModelConfig {
-        let heads = self.num_attention_heads.as_ref().unwrap_or(&self.attention_head_dim);
-        let blocks = self
-            .block_out_channels
-            .iter()
-            .enumerate()
-            .map(|(index, channels)| {
-                let cross_attention = self
-                    .down_block_types
-                    .get(index)
-                    .is_some_and(|kind| kind.starts_with("CrossAttn"));
-                let layers = self
-                    .transformer_layers_per_block
-                    .as_ref()
-                    .map(|layers| layers.get(index))
-                    .unwrap_or(1);
-                unet_2d::BlockConfig {
-                    out_channels: *channels,
-                    use_cross_attn: cross_attention.then_some(layers),
-                    attention_head_dim: heads.get(index),
-                }
-            })
-            .collect();
-        unet_2d::UNet2DConditionModelConfig {
-            center_input_sample: self.center_input_sample,
-            flip_sin_to_cos: self.flip_sin_to_cos,
-            freq_shift: self.freq_shift,
-            blocks,
-            layers_per_block: self.layers_per_block,
-            downsample_padding: self.downsample_padding,
-            mid_block_scale_factor: self.mid_block_scale_factor,
-            norm_num_groups: self.norm_num_groups,
-            norm_eps: self.norm_eps,
-            cross_attention_dim: self.cross_attention_dim,
-            sliced_attention_size: None,
-            use_linear_projection: self.use_linear_projection,
-        }
+    /// Returns true if level `index` has cross-attention to the text.
+    pub fn cross_attention(&self, index: usize) -> bool {
+        self.down_block_types
+            .get(index)
+            .is_some_and(|kind| kind.starts_with("CrossAttn"))
+    }
+
+    /// Transformer blocks per attention layer at level `index`.
+    pub fn transformer_layers(&self, index: usize) -> usize {
+        self.transformer_layers_per_block
+            .as_ref()
+            .map(|layers| layers.get(index))
+            .unwrap_or(1)
+    }
+
+    /// Attention heads at level `index`.
+    pub fn heads(&self, index: usize) -> usize {
+        self.num_attention_heads
+            .as_ref()
+            .unwrap_or(&self.attention_head_dim)
+            .get(index)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The engine executor that runs catalogue models of the Stable Diffusion 1.x and 2.x families.
+//! The engine executor that runs catalogue models of the Stable Diffusion 1.x, 2.x and XL families.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -10,11 +10,13 @@ use protocol::images::ImageRequest;
 
 use crate::inputs::{read_mask, read_plate};
 use crate::noise::Noise;
-use crate::pipeline::{from_rgb32f, mask_from_luma32f, to_rgb8, Generation, Inputs, PipelineError, SdPipeline};
+use crate::pipeline::{
+    from_rgb32f, mask_from_luma32f, to_rgb8, Architecture, Generation, Inputs, PipelineError, SdPipeline,
+};
 use crate::schedulers::Kind;
 
 /// Architectures this crate can run.
-pub const ARCHITECTURES: &[&str] = &["sd15", "sd21"];
+pub const ARCHITECTURES: &[&str] = &["sd15", "sd21", "sdxl"];
 
 /// The one pipeline kept loaded between jobs, with the name of its model.
 /// Loading another model replaces it, so at most one model uses memory.
@@ -96,16 +98,21 @@ impl SdExecutor {
         ctx.log(format!("Loading pipeline {} ...", self.entry.name));
         let started = Instant::now();
         let device = self.device.clone();
-        // SD 2.x tokenizers pad with `!` (id 0), SD 1.x with the end token.
-        let pad_token = if self.entry.architecture.as_deref() == Some("sd21") {
-            "!"
-        } else {
-            "<|endoftext|>"
-        };
+        let architecture = self
+            .entry
+            .architecture
+            .as_deref()
+            .and_then(Architecture::parse)
+            .ok_or_else(|| {
+                JobError::failed(format!(
+                    "model {} has architecture {:?}, which this build cannot run",
+                    self.entry.name, self.entry.architecture
+                ))
+            })?;
         // The previous model is dropped before the next one loads.
         self.loaded.unload();
         let pipeline = tokio::task::spawn_blocking(move || {
-            SdPipeline::load(&files.files, &files.inpainting_files, &device, pad_token)
+            SdPipeline::load(&files.files, &files.inpainting_files, &device, architecture)
         })
         .await
         .map_err(JobError::failed)?

@@ -16,4 +16,5 @@ pub mod parity;
 pub mod pipeline;
 pub mod schedulers;
 pub mod tokenizer;
+pub mod unet;
 pub mod vae_encoder;

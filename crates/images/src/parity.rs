@@ -1,7 +1,7 @@
 //! Cases of the parity check against diffusers, shared by the example that
 //! writes diffusers' inputs and the test that compares with its outputs.
 //!
-//! Each case runs the tiny SD 1.5 fixture at 64×64 for 4 steps. Its noise is
+//! Each case runs a tiny fixture at 64×64 for 4 steps. Its noise is
 //! drawn from [`Noise`] in the order the pipeline draws it, and named as
 //! `scripts/parity/sd_reference.py` expects: `noise` for the initial latent
 //! noise, `encoder_noise_<k>` for VAE posterior samples, `step_noise_<i>` for
@@ -9,8 +9,8 @@
 
 use candle_core::{Device, Result, Tensor};
 
-use crate::fixtures::Family;
 use crate::noise::Noise;
+use crate::pipeline::Architecture;
 use crate::schedulers::Kind;
 
 pub const SIZE: usize = 64;
@@ -30,111 +30,166 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy)]
 pub struct Case {
     pub name: &'static str,
-    pub family: Family,
+    pub architecture: Architecture,
     pub scheduler: Kind,
     pub scheduler_name: &'static str,
     pub mode: Mode,
+    pub negative_prompt: &'static str,
 }
 
 pub const CASES: &[Case] = &[
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "txt2img-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "txt2img-euler",
         scheduler: Kind::Euler,
         scheduler_name: "euler",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "txt2img-euler-a",
         scheduler: Kind::EulerAncestral,
         scheduler_name: "euler_a",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "img2img-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Image { strength: 0.5 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "img2img-euler-a",
         scheduler: Kind::EulerAncestral,
         scheduler_name: "euler_a",
         mode: Mode::Image { strength: 0.75 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "inpaint-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Inpaint { strength: 1.0 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "inpaint-euler",
         scheduler: Kind::Euler,
         scheduler_name: "euler",
         mode: Mode::Inpaint { strength: 0.75 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd21,
+        architecture: Architecture::Sd21,
         name: "sd21-txt2img-ddim",
         scheduler: Kind::Ddim,
         scheduler_name: "ddim",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd21,
+        architecture: Architecture::Sd21,
         name: "sd21-txt2img-euler",
         scheduler: Kind::Euler,
         scheduler_name: "euler",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd21,
+        architecture: Architecture::Sd21,
         name: "sd21-img2img-euler-a",
         scheduler: Kind::EulerAncestral,
         scheduler_name: "euler_a",
         mode: Mode::Image { strength: 0.5 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "txt2img-dpmpp",
         scheduler: Kind::DpmPp2mKarras,
         scheduler_name: "dpmpp_2m_karras",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd15,
+        architecture: Architecture::Sd15,
         name: "img2img-dpmpp",
         scheduler: Kind::DpmPp2mKarras,
         scheduler_name: "dpmpp_2m_karras",
         mode: Mode::Image { strength: 0.75 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
     Case {
-        family: Family::Sd21,
+        architecture: Architecture::Sd21,
         name: "sd21-txt2img-dpmpp",
         scheduler: Kind::DpmPp2mKarras,
         scheduler_name: "dpmpp_2m_karras",
         mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
+    },
+    Case {
+        architecture: Architecture::Sdxl,
+        name: "sdxl-txt2img-euler",
+        scheduler: Kind::Euler,
+        scheduler_name: "euler",
+        mode: Mode::Text,
+        negative_prompt: NEGATIVE_PROMPT,
+    },
+    Case {
+        architecture: Architecture::Sdxl,
+        name: "sdxl-txt2img-dpmpp-zero-negative",
+        scheduler: Kind::DpmPp2mKarras,
+        scheduler_name: "dpmpp_2m_karras",
+        mode: Mode::Text,
+        negative_prompt: "",
+    },
+    Case {
+        architecture: Architecture::Sdxl,
+        name: "sdxl-img2img-euler-a",
+        scheduler: Kind::EulerAncestral,
+        scheduler_name: "euler_a",
+        mode: Mode::Image { strength: 0.75 },
+        negative_prompt: NEGATIVE_PROMPT,
+    },
+    Case {
+        architecture: Architecture::Sdxl,
+        name: "sdxl-inpaint-ddim",
+        scheduler: Kind::Ddim,
+        scheduler_name: "ddim",
+        mode: Mode::Inpaint { strength: 1.0 },
+        negative_prompt: NEGATIVE_PROMPT,
+    },
+    Case {
+        architecture: Architecture::Sdxl,
+        name: "sdxl-inpaint-euler",
+        scheduler: Kind::Euler,
+        scheduler_name: "euler",
+        mode: Mode::Inpaint { strength: 0.75 },
+        negative_prompt: NEGATIVE_PROMPT,
     },
 ];
 
-/// Repositories of a family's fixture in the parity cache.
-pub fn repos(family: Family) -> (&'static str, &'static str) {
-    match family {
-        Family::Sd15 => ("parity/tiny-sd15", "parity/tiny-sd15-inpainting"),
-        Family::Sd21 => ("parity/tiny-sd21", "parity/tiny-sd21-inpainting"),
+/// Folder name of an architecture's fixture among the parity inputs.
+pub fn folder(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::Sd15 => "sd15",
+        Architecture::Sd21 => "sd21",
+        Architecture::Sdxl => "sdxl",
     }
 }
 

@@ -1,19 +1,70 @@
-//! The Stable Diffusion 1.x and 2.x pipeline: CLIP text encoder, UNet,
-//! scheduler and VAE decoder, loaded from a repository in diffusers layout.
+//! The Stable Diffusion pipeline for SD 1.x, SD 2.x and SDXL: CLIP text
+//! encoders, UNet, scheduler and VAE, loaded from a repository in diffusers
+//! layout.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::stable_diffusion::{unet_2d::UNet2DConditionModel, vae::AutoEncoderKL};
+use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 
 use crate::clip::{ClipTextConfig, ClipTextModel};
 use crate::config::{UNetConfig, VaeConfig};
 use crate::noise::Noise;
 use crate::schedulers::{Kind, Scheduler, SchedulerConfig};
 use crate::tokenizer::ClipTokenizer;
+use crate::unet::{AddedConditioning, Unet};
 use crate::vae_encoder::VaeEncoder;
+
+/// The model families the pipeline runs. Each fixes what its files leave
+/// unsaid: the padding tokens and which text encoder outputs condition the UNet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Architecture {
+    /// SD 1.x: one CLIP encoder, its last hidden state, padding with `<|endoftext|>`.
+    Sd15,
+    /// SD 2.x: one OpenCLIP encoder, its last hidden state, padding with `!`.
+    Sd21,
+    /// SDXL: two encoders whose penultimate hidden states are concatenated,
+    /// plus the second one's pooled output and the size ids as added
+    /// conditioning. An empty negative prompt gives zero embeddings.
+    Sdxl,
+}
+
+impl Architecture {
+    /// Parses the catalogue's `architecture` field.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "sd15" => Some(Self::Sd15),
+            "sd21" => Some(Self::Sd21),
+            "sdxl" => Some(Self::Sdxl),
+            _ => None,
+        }
+    }
+
+    /// Text of the first tokenizer's padding token.
+    pub fn pad_token(self) -> &'static str {
+        match self {
+            Self::Sd15 | Self::Sdxl => "<|endoftext|>",
+            Self::Sd21 => "!",
+        }
+    }
+}
+
+/// A prompt encoded for the UNet.
+#[derive(Debug, Clone)]
+pub struct PromptEmbeds {
+    /// Cross-attention input, `[1, 77, cross_attention_dim]`.
+    pub hidden: Tensor,
+    /// Pooled output of the second encoder, `[1, projection]` (SDXL only).
+    pub pooled: Option<Tensor>,
+}
+
+/// A tokenizer and its text encoder.
+struct TextEncoder {
+    tokenizer: ClipTokenizer,
+    model: ClipTextModel,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -64,13 +115,15 @@ pub enum Inputs {
 pub struct SdPipeline {
     device: Device,
     dtype: DType,
-    tokenizer: ClipTokenizer,
-    text_encoder: ClipTextModel,
-    unet: UNet2DConditionModel,
+    architecture: Architecture,
+    text_encoder: TextEncoder,
+    /// SDXL's second tokenizer and encoder (OpenCLIP ViT-bigG with projection).
+    text_encoder_2: Option<TextEncoder>,
+    unet: Unet,
     vae: AutoEncoderKL,
     vae_encoder: VaeEncoder,
     /// The 9-channel UNet of the inpainting variant, when the model has one.
-    inpaint_unet: Option<UNet2DConditionModel>,
+    inpaint_unet: Option<Unet>,
     vae_scaling: f64,
     latent_channels: usize,
     /// Pixels per latent cell: 2 to the number of VAE downsamplings.
@@ -98,7 +151,9 @@ fn weights(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'sta
 impl SdPipeline {
     /// Loads every component from files keyed by role (`unet`, `unet_config`,
     /// `vae`, `vae_config`, `text_encoder`, `text_encoder_config`,
-    /// `tokenizer_vocab`, `tokenizer_merges`, `scheduler`).
+    /// `tokenizer_vocab`, `tokenizer_merges`, `scheduler`, and for SDXL also
+    /// `text_encoder_2`, `text_encoder_2_config`, `tokenizer_2_vocab` and
+    /// `tokenizer_2_merges`).
     ///
     /// `inpainting_files` has the `unet` and `unet_config` of the inpainting
     /// variant. An empty map loads no inpainting UNet.
@@ -106,7 +161,7 @@ impl SdPipeline {
         files: &BTreeMap<String, PathBuf>,
         inpainting_files: &BTreeMap<String, PathBuf>,
         device: &Device,
-        pad_token: &str,
+        architecture: Architecture,
     ) -> Result<Self, PipelineError> {
         let file = |role: &str| {
             files
@@ -115,29 +170,29 @@ impl SdPipeline {
         };
         let dtype = if device.is_cpu() { DType::F32 } else { DType::F16 };
 
-        let tokenizer = ClipTokenizer::from_files(file("tokenizer_vocab")?, file("tokenizer_merges")?, pad_token)?;
-        let text_config: ClipTextConfig = read_json(file("text_encoder_config")?)?;
-        let text_encoder = ClipTextModel::new(weights(file("text_encoder")?, dtype, device)?, &text_config, false)?;
+        let text_encoder = |suffix: &str, pad_token: &str, with_projection: bool| -> Result<_, PipelineError> {
+            let tokenizer = ClipTokenizer::from_files(
+                file(&format!("tokenizer{suffix}_vocab"))?,
+                file(&format!("tokenizer{suffix}_merges"))?,
+                pad_token,
+            )?;
+            let config: ClipTextConfig = read_json(file(&format!("text_encoder{suffix}_config"))?)?;
+            let weights = weights(file(&format!("text_encoder{suffix}"))?, dtype, device)?;
+            let model = ClipTextModel::new(weights, &config, with_projection)?;
+            Ok(TextEncoder { tokenizer, model })
+        };
+        let text_encoder_1 = text_encoder("", architecture.pad_token(), false)?;
+        let text_encoder_2 = match architecture {
+            Architecture::Sdxl => Some(text_encoder("_2", "!", true)?),
+            Architecture::Sd15 | Architecture::Sd21 => None,
+        };
 
         let unet_config: UNetConfig = read_json(file("unet_config")?)?;
-        let unet = UNet2DConditionModel::new(
-            weights(file("unet")?, dtype, device)?,
-            unet_config.in_channels,
-            unet_config.out_channels,
-            false,
-            unet_config.candle(),
-        )?;
-
+        let unet = Unet::new(weights(file("unet")?, dtype, device)?, &unet_config)?;
         let inpaint_unet = match (inpainting_files.get("unet"), inpainting_files.get("unet_config")) {
             (Some(weights_file), Some(config_file)) => {
                 let config: UNetConfig = read_json(config_file)?;
-                Some(UNet2DConditionModel::new(
-                    weights(weights_file, dtype, device)?,
-                    config.in_channels,
-                    config.out_channels,
-                    false,
-                    config.candle(),
-                )?)
+                Some(Unet::new(weights(weights_file, dtype, device)?, &config)?)
             }
             _ => None,
         };
@@ -151,8 +206,9 @@ impl SdPipeline {
         Ok(Self {
             device: device.clone(),
             dtype,
-            tokenizer,
-            text_encoder,
+            architecture,
+            text_encoder: text_encoder_1,
+            text_encoder_2,
             unet,
             vae,
             vae_encoder,
@@ -164,11 +220,43 @@ impl SdPipeline {
         })
     }
 
-    /// Encodes a prompt into the UNet's conditioning, `[1, 77, hidden]`.
-    pub fn encode_prompt(&self, prompt: &str) -> Result<Tensor, PipelineError> {
-        let ids = self.tokenizer.encode(prompt);
-        let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
-        Ok(self.text_encoder.forward(&ids)?.last_hidden_state)
+    /// Encodes a prompt into the UNet's conditioning.
+    pub fn encode_prompt(&self, prompt: &str) -> Result<PromptEmbeds, PipelineError> {
+        let run = |encoder: &TextEncoder| -> Result<_, PipelineError> {
+            let ids = encoder.tokenizer.encode(prompt);
+            let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
+            Ok(encoder.model.forward(&ids)?)
+        };
+        let first = run(&self.text_encoder)?;
+        match &self.text_encoder_2 {
+            None => Ok(PromptEmbeds {
+                hidden: first.last_hidden_state,
+                pooled: None,
+            }),
+            Some(second) => {
+                let second = run(second)?;
+                Ok(PromptEmbeds {
+                    hidden: Tensor::cat(&[first.penultimate_hidden_state, second.penultimate_hidden_state], 2)?,
+                    pooled: Some(second.pooled),
+                })
+            }
+        }
+    }
+
+    /// Encodes the negative prompt. SDXL models give zeros for an empty one,
+    /// as diffusers does for their `force_zeros_for_empty_prompt` setting.
+    pub fn encode_negative_prompt(
+        &self,
+        negative_prompt: &str,
+        prompt: &PromptEmbeds,
+    ) -> Result<PromptEmbeds, PipelineError> {
+        if self.architecture == Architecture::Sdxl && negative_prompt.is_empty() {
+            return Ok(PromptEmbeds {
+                hidden: prompt.hidden.zeros_like()?,
+                pooled: prompt.pooled.as_ref().map(Tensor::zeros_like).transpose()?,
+            });
+        }
+        self.encode_prompt(negative_prompt)
     }
 
     pub fn device(&self) -> &Device {
@@ -220,10 +308,30 @@ impl SdPipeline {
     ) -> Result<Tensor, PipelineError> {
         let guided = generation.guidance > 1.0;
         let prompt = self.encode_prompt(&generation.prompt)?;
-        let conditioning = if guided {
-            Tensor::cat(&[self.encode_prompt(&generation.negative_prompt)?, prompt], 0)?
+        let (conditioning, pooled) = if guided {
+            let negative = self.encode_negative_prompt(&generation.negative_prompt, &prompt)?;
+            let pooled = match (negative.pooled, prompt.pooled) {
+                (Some(negative), Some(positive)) => Some(Tensor::cat(&[negative, positive], 0)?),
+                _ => None,
+            };
+            (Tensor::cat(&[negative.hidden, prompt.hidden], 0)?, pooled)
         } else {
-            prompt
+            (prompt.hidden, prompt.pooled)
+        };
+        let rows = conditioning.dim(0)?;
+        // SDXL's size conditioning: original size, crop origin and target
+        // size, all the generation's size and no crop.
+        let added = match pooled {
+            Some(text_embeds) => {
+                let (height, width) = (generation.height as f32, generation.width as f32);
+                let ids = [height, width, 0.0, 0.0, height, width];
+                let time_ids = Tensor::new(&ids, &self.device)?
+                    .unsqueeze(0)?
+                    .repeat((rows, 1))?
+                    .to_dtype(self.dtype)?;
+                Some(AddedConditioning { text_embeds, time_ids })
+            }
+            None => None,
         };
 
         let scheduler = Scheduler::new(generation.scheduler, &self.scheduler_config, generation.steps);
@@ -293,7 +401,7 @@ impl SdPipeline {
                 };
                 input = Tensor::cat(&[input, extra], 1)?;
             }
-            let predicted = unet.forward(&input, timestep, &conditioning)?;
+            let predicted = unet.forward(&input, timestep, &conditioning, added.as_ref())?;
             let predicted = if guided {
                 let parts = predicted.chunk(2, 0)?;
                 (&parts[0] + ((&parts[1] - &parts[0])? * generation.guidance)?)?

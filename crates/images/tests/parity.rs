@@ -1,6 +1,6 @@
 //! Parity with diffusers: our pipeline and diffusers 0.42.1 (float32, CPU)
-//! run the same tiny SD 1.5 and SD 2.1 weights with the same noise, and the prompt
-//! embeddings, final latents and decoded images must agree.
+//! run the same tiny SD 1.5, SD 2.1 and SDXL weights with the same noise, and
+//! the prompt embeddings, final latents and decoded images must agree.
 //!
 //! The references in `tests/parity/` come from `scripts/parity/make_references.sh`.
 //! Tolerances: 1e-4 absolute on embeddings, 2e-3 relative to the largest
@@ -9,41 +9,27 @@
 //! that sum in another order and candle's GELU in the UNet. A wiring error
 //! (a wrong timestep, scale or noise order) differs by 1e-1 or more.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use ddiffusion_images::fixtures::{diffusers_files, write_tiny_sd, Family, FIXTURE_COMMIT};
+use ddiffusion_images::fixtures::{diffusers_files, inpainting_files, write_tiny};
 use ddiffusion_images::noise::Noise;
 use ddiffusion_images::parity::{
-    mask, plate, repos, Mode, CASES, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS,
+    folder, mask, plate, Mode, CASES, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS,
 };
-use ddiffusion_images::pipeline::{from_rgb32f, mask_from_luma32f, Generation, Inputs, SdPipeline};
+use ddiffusion_images::pipeline::{from_rgb32f, mask_from_luma32f, Architecture, Generation, Inputs, SdPipeline};
 
-fn files(snapshot: &Path, roles: &[(&str, &str)]) -> BTreeMap<String, PathBuf> {
-    roles
-        .iter()
-        .map(|(role, file)| (role.to_string(), snapshot.join(file)))
-        .collect()
-}
-
-fn load_pipeline(cache: &Path, family: Family) -> SdPipeline {
-    let (repo, inpainting_repo) = repos(family);
-    write_tiny_sd(cache, repo, inpainting_repo, family).unwrap();
-    let snapshot = |repo: &str| {
-        cache
-            .join(format!("models--{}/snapshots", repo.replace('/', "--")))
-            .join(FIXTURE_COMMIT)
-    };
-    let base = diffusers_files(&snapshot(repo));
-    let inpainting = files(
-        &snapshot(inpainting_repo),
-        &[
-            ("unet_config", "unet/config.json"),
-            ("unet", "unet/diffusion_pytorch_model.safetensors"),
-        ],
-    );
-    SdPipeline::load(&base, &inpainting, &Device::Cpu, family.pad_token()).unwrap()
+fn load_pipeline(root: &Path, architecture: Architecture) -> SdPipeline {
+    let model = root.join(folder(architecture));
+    write_tiny(&model, architecture).unwrap();
+    SdPipeline::load(
+        &diffusers_files(&model),
+        &inpainting_files(&model),
+        &Device::Cpu,
+        architecture,
+    )
+    .unwrap()
 }
 
 fn reference(case: &str) -> HashMap<String, Tensor> {
@@ -84,31 +70,49 @@ fn max_magnitude(tensor: &Tensor) -> f32 {
 #[test]
 fn pipeline_matches_diffusers() {
     let dir = tempfile::tempdir().unwrap();
-    let sd15 = load_pipeline(dir.path(), Family::Sd15);
-    let sd21 = load_pipeline(dir.path(), Family::Sd21);
-    let pipeline = &sd15;
+    let pipelines: HashMap<Architecture, SdPipeline> = [Architecture::Sd15, Architecture::Sd21, Architecture::Sdxl]
+        .into_iter()
+        .map(|architecture| (architecture, load_pipeline(dir.path(), architecture)))
+        .collect();
     let plate = from_rgb32f(&image::DynamicImage::ImageRgb8(plate()).to_rgb32f(), &Device::Cpu).unwrap();
     let mask = mask_from_luma32f(&image::DynamicImage::ImageLuma8(mask()).to_luma32f(), &Device::Cpu).unwrap();
 
-    let expected = reference("txt2img-ddim");
-    let embeddings = pipeline.encode_prompt(PROMPT).unwrap();
-    assert!(
-        max_difference(&embeddings, &expected["prompt_embeds"]) < 1e-4,
-        "prompt embeddings differ"
-    );
-    let negative = pipeline.encode_prompt(NEGATIVE_PROMPT).unwrap();
-    assert!(
-        max_difference(&negative, &expected["negative_prompt_embeds"]) < 1e-4,
-        "negative embeddings differ"
-    );
+    for (architecture, case) in [
+        (Architecture::Sd15, "txt2img-ddim"),
+        (Architecture::Sdxl, "sdxl-txt2img-euler"),
+    ] {
+        let pipeline = &pipelines[&architecture];
+        let expected = reference(case);
+        let prompt = pipeline.encode_prompt(PROMPT).unwrap();
+        let negative = pipeline.encode_negative_prompt(NEGATIVE_PROMPT, &prompt).unwrap();
+        for (name, ours) in [
+            ("prompt_embeds", Some(&prompt.hidden)),
+            ("negative_prompt_embeds", Some(&negative.hidden)),
+            ("pooled_prompt_embeds", prompt.pooled.as_ref()),
+            ("negative_pooled_prompt_embeds", negative.pooled.as_ref()),
+        ] {
+            match (ours, expected.get(name)) {
+                (Some(ours), Some(theirs)) => {
+                    let difference = max_difference(ours, theirs);
+                    assert!(difference < 1e-4, "{case}: {name} differ by {difference:.2e}");
+                }
+                (None, None) => {}
+                (ours, theirs) => panic!(
+                    "{case}: {name} is {} here and {} in diffusers",
+                    if ours.is_some() { "present" } else { "absent" },
+                    if theirs.is_some() { "present" } else { "absent" },
+                ),
+            }
+        }
+    }
 
     let mut report = Vec::new();
     for case in CASES {
         let expected = reference(case.name);
-        let pipeline = if case.family == Family::Sd21 { &sd21 } else { &sd15 };
+        let pipeline = &pipelines[&case.architecture];
         let generation = Generation {
             prompt: PROMPT.into(),
-            negative_prompt: NEGATIVE_PROMPT.into(),
+            negative_prompt: case.negative_prompt.into(),
             width: SIZE,
             height: SIZE,
             steps: STEPS,

@@ -2,26 +2,21 @@
 //! Hugging Face cache and loaded through the catalogue's file list.
 
 use candle_core::Device;
-use ddiffusion_images::fixtures::write_tiny_sd15;
+use ddiffusion_images::fixtures::install_tiny;
 use ddiffusion_images::noise::Noise;
-use ddiffusion_images::pipeline::{from_rgb32f, to_rgb8, Generation, Inputs, SdPipeline};
+use ddiffusion_images::pipeline::{from_rgb32f, to_rgb8, Architecture, Generation, Inputs, SdPipeline};
 use ddiffusion_images::schedulers::Kind;
 
 fn pipeline() -> (tempfile::TempDir, SdPipeline) {
     let dir = tempfile::tempdir().unwrap();
-    write_tiny_sd15(
-        dir.path(),
-        "stable-diffusion-v1-5/stable-diffusion-v1-5",
-        "stable-diffusion-v1-5/stable-diffusion-inpainting",
-    )
-    .unwrap();
     let catalog = hub::Catalog::load(None).unwrap();
     let entry = catalog.get("sd-1.5").unwrap();
+    install_tiny(dir.path(), entry).unwrap();
     let cache = hub::HfCache::new(dir.path());
     let files = cache
         .model_files(entry)
         .expect("the fixture provides every file the catalogue lists");
-    let pipeline = SdPipeline::load(&files.files, &files.inpainting_files, &Device::Cpu, "<|endoftext|>").unwrap();
+    let pipeline = SdPipeline::load(&files.files, &files.inpainting_files, &Device::Cpu, Architecture::Sd15).unwrap();
     (dir, pipeline)
 }
 

@@ -64,7 +64,13 @@ enum DevCommand {
     /// Write tiny random-weight versions of the local models into the
     /// Hugging Face cache (HF_HOME, HF_HUB_CACHE) under their real repository
     /// ids, so that tests run the real loading path without downloads.
-    Fixtures,
+    Fixtures {
+        /// Models to write; every local model when left out.
+        names: Vec<String>,
+        /// Write every local model (the default when no name is given).
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,28 +132,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ddiffusion_server::models::run(command, &catalog, &hub::HfCache::from_env()).await
         }
         Command::Dev {
-            command: DevCommand::Fixtures,
+            command: DevCommand::Fixtures { names, all: _ },
         } => {
-            use images::fixtures::{write_tiny_sd, Family};
+            let paths = Paths::resolve(cli.data_dir)?;
+            let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
             let cache = hub::HfCache::from_env();
-            let models = [
-                (
-                    "sd-1.5",
-                    "stable-diffusion-v1-5/stable-diffusion-v1-5",
-                    "stable-diffusion-v1-5/stable-diffusion-inpainting",
-                    Family::Sd15,
-                ),
-                (
-                    "sd-2.1",
-                    "stabilityai/stable-diffusion-2-1",
-                    "stabilityai/stable-diffusion-2-inpainting",
-                    Family::Sd21,
-                ),
-            ];
-            for (name, repo, inpainting_repo, family) in models {
-                let snapshot = write_tiny_sd(cache.root(), repo, inpainting_repo, family)
-                    .map_err(|error| anyhow::anyhow!("writing the {name} fixture failed: {error}"))?;
-                println!("{name}\t{}", snapshot.display());
+            let runnable = |entry: &&hub::ModelEntry| {
+                entry
+                    .architecture
+                    .as_deref()
+                    .is_some_and(|architecture| images::executor::ARCHITECTURES.contains(&architecture))
+            };
+            for name in &names {
+                match catalog.get(name) {
+                    Some(entry) if runnable(&entry) => {}
+                    Some(_) => anyhow::bail!("model {name} is not a local model with a fixture"),
+                    None => anyhow::bail!("no model named {name}; see `ddiffusion models list`"),
+                }
+            }
+            let chosen = catalog
+                .entries()
+                .iter()
+                .filter(runnable)
+                .filter(|entry| names.is_empty() || names.contains(&entry.name));
+            for entry in chosen {
+                let snapshot = images::fixtures::install_tiny(cache.root(), entry)
+                    .map_err(|error| anyhow::anyhow!("writing the {} fixture failed: {error}", entry.name))?;
+                println!("{}\t{}", entry.name, snapshot.display());
             }
             Ok(())
         }
