@@ -2,10 +2,10 @@
 //! candle's down, mid and up blocks.
 //!
 //! candle's `UNet2DConditionModel` builds the timestep embedding inside its
-//! forward pass and has no way to add SDXL's "text_time" conditioning: the
-//! pooled text embedding and the six size and crop numbers, embedded and added
-//! to the timestep embedding before the first block. This module computes the
-//! same network with that addition, from weights named as in diffusers.
+//! forward pass, so it cannot add SDXL's "text_time" conditioning. That
+//! conditioning embeds the pooled text and six size and crop numbers and adds
+//! them to the timestep embedding. This module computes the same network with
+//! that addition, from weights named as in diffusers.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{conv2d, group_norm, Conv2d, Conv2dConfig, GroupNorm, VarBuilder};
@@ -65,8 +65,8 @@ pub struct Unet {
     center_input_sample: bool,
 }
 
-/// What one level of the UNet has: its width, whether it attends to the
-/// text, and its transformer depth and head count.
+/// One level of the UNet: its width, whether it attends to the text, and its
+/// transformer depth and head count.
 #[derive(Debug, Clone, Copy)]
 struct Level {
     channels: usize,
@@ -102,7 +102,9 @@ impl Unet {
             None => None,
             Some("text_time") => {
                 let missing = |field: &str| {
-                    candle_core::Error::Msg(format!("unet config with addition_embed_type text_time has no {field}"))
+                    candle_core::Error::Msg(format!(
+                        "invalid unet config: addition_embed_type is text_time but {field} is missing"
+                    ))
                 };
                 let time_dim = config
                     .addition_time_embed_dim
@@ -115,7 +117,9 @@ impl Unet {
                     embedding: TimestepEmbedding::new(vb.pp("add_embedding"), input_dim, time_embed_dim)?,
                 })
             }
-            Some(other) => candle_core::bail!("unet addition_embed_type {other:?} is not supported; only text_time is"),
+            Some(other) => {
+                candle_core::bail!("unsupported unet addition_embed_type {other:?}; only text_time is supported")
+            }
         };
 
         let plain_down = |index: usize| DownBlock2DConfig {
@@ -248,7 +252,9 @@ impl Unet {
                 let combined = Tensor::cat(&[&added.text_embeds.to_dtype(dtype)?, &time_embeds], 1)?;
                 emb = (emb + addition.embedding.forward(&combined)?)?;
             }
-            (Some(_), None) => candle_core::bail!("this UNet needs the pooled text embedding and time ids (SDXL)"),
+            (Some(_), None) => candle_core::bail!(
+                "missing added conditioning: this SDXL UNet needs the pooled text embedding and time ids"
+            ),
         }
 
         let xs = if self.center_input_sample {

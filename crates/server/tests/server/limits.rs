@@ -115,7 +115,7 @@ async fn invalid_requests_answer_422_naming_field() {
     let server = Server::start("");
     let plate = base64(&png(8, 8));
     let cases = [
-        (json!({"model": "sd-xl"}), json!(["body", "model"])),
+        (json!({"model": "sd-9"}), json!(["body", "model"])),
         (json!({"model": "dev-local", "mask": plate}), json!(["body", "mask"])),
         (
             json!({"model": "dev-local", "image": "not base64!"}),

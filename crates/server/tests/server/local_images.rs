@@ -170,10 +170,10 @@ fn asset(name: &str) -> String {
 }
 
 #[tokio::test]
-async fn sd15_image_to_image_keeps_plate_size() {
+async fn sdxl_image_to_image_keeps_plate_size() {
     let (_hf, server) = server(true);
     let body = json!({
-        "model": "sd-1.5", "prompt": "night, rain", "image": asset("color_v001.jpeg"),
+        "model": "sd-xl", "prompt": "night, rain", "image": asset("color_v001.jpeg"),
         "strength": 0.4, "steps": 3, "guidance_scale": 1.0, "seed": 11
     });
     let job = server
@@ -183,7 +183,7 @@ async fn sd15_image_to_image_keeps_plate_size() {
     assert!(
         job.logs
             .iter()
-            .any(|line| line == "Context created sd-1.5, 1120x455, image-to-image"),
+            .any(|line| line == "Context created sd-xl, 1120x455, image-to-image"),
         "{:?}",
         job.logs
     );
@@ -211,10 +211,10 @@ async fn sd15_image_to_image_keeps_plate_size() {
 }
 
 #[tokio::test]
-async fn sd15_inpainting_with_mask() {
+async fn sdxl_inpainting_with_mask() {
     let (_hf, server) = server(true);
     let body = json!({
-        "model": "sd-1.5", "prompt": "a tiger on a bench", "image": asset("inpaint.png"), "mask": asset("inpaint_mask.png"),
+        "model": "sd-xl", "prompt": "a tiger on a bench", "image": asset("inpaint.png"), "mask": asset("inpaint_mask.png"),
         "strength": 1.0, "steps": 2, "guidance_scale": 4.0
     });
     let job = server
@@ -224,7 +224,7 @@ async fn sd15_inpainting_with_mask() {
     assert!(
         job.logs
             .iter()
-            .any(|line| line == "Context created sd-1.5, 512x512, inpainting"),
+            .any(|line| line == "Context created sd-xl, 512x512, inpainting"),
         "{:?}",
         job.logs
     );
@@ -236,6 +236,39 @@ async fn sd15_inpainting_with_mask() {
         .unwrap();
     let image = image::load_from_memory(&bytes).unwrap();
     assert_eq!((image.width(), image.height()), (512, 512));
+    let parameters = images::output::read_parameters(&bytes).unwrap();
+    assert_eq!(parameters["model"], "sd-xl");
+    assert_eq!(parameters["mode"], "inpainting");
+    assert_eq!(parameters["guidance_scale"], 4.0);
+}
+
+/// The turbo models run with their catalogue defaults: one step, no guidance.
+#[tokio::test]
+async fn turbo_models_use_catalogue_defaults() {
+    let (_hf, server) = server(true);
+    for model in ["sdxl-turbo", "sd-turbo"] {
+        let id = submit(
+            &server,
+            json!({"model": model, "prompt": "a fox", "width": 24, "height": 24}),
+        )
+        .await;
+        let job = server.wait_finished(Domain::Images, id, SLOW).await;
+        assert_eq!(job.status, TaskStatus::Success, "{model}: {job:?}");
+        assert!(
+            job.logs.iter().any(|line| line == "Inference step 1/1 (100%)"),
+            "{model}: {:?}",
+            job.logs
+        );
+        let bytes = reqwest::get(&job.output_urls()[0])
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let parameters = images::output::read_parameters(&bytes).unwrap();
+        assert_eq!(parameters["guidance_scale"], 0.0, "{model}");
+        assert_eq!(parameters["scheduler"], "euler_a", "{model}");
+    }
 }
 
 #[tokio::test]
@@ -318,11 +351,11 @@ async fn sd15_plate_checks_at_submission() {
 }
 
 #[tokio::test]
-async fn sd15_one_pixel_plate_and_cli_submit() {
+async fn sdxl_one_pixel_plate_and_cli_submit() {
     let (hf, server) = server(true);
     let id = submit(
         &server,
-        json!({"model": "sd-1.5", "image": crate::harness::base64(&crate::harness::png(1, 1)), "steps": 2}),
+        json!({"model": "sd-xl", "image": crate::harness::base64(&crate::harness::png(1, 1)), "steps": 2}),
     )
     .await;
     let job = server.wait_finished(Domain::Images, id, SLOW).await;
@@ -341,7 +374,7 @@ async fn sd15_one_pixel_plate_and_cli_submit() {
     let mask = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/assets/inpaint_mask.png");
     let output = tokio::process::Command::new(binary())
         .args([
-            "submit", "images", "--model", "sd-1.5", "--prompt", "a tiger", "--image", plate, "--mask", mask,
+            "submit", "images", "--model", "sd-xl", "--prompt", "a tiger", "--image", plate, "--mask", mask,
         ])
         .args([
             "--strength",
@@ -364,6 +397,7 @@ async fn sd15_one_pixel_plate_and_cli_submit() {
     let image = image::open(&written).unwrap();
     assert_eq!((image.width(), image.height()), (512, 512));
     let parameters = images::output::read_parameters(&std::fs::read(&written).unwrap()).unwrap();
+    assert_eq!(parameters["model"], "sd-xl");
     assert_eq!(parameters["mode"], "inpainting");
     assert_eq!(parameters["steps"], 2);
     assert_eq!(parameters["scheduler"], "dpmpp_2m_karras");
