@@ -64,12 +64,7 @@ async fn sd15_text_to_image_end_to_end() {
         job.logs
     );
 
-    let bytes = reqwest::get(&job.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = first_output(&job).await;
     let image = image::load_from_memory(&bytes).unwrap().to_rgb8();
     assert_eq!((image.width(), image.height()), (40, 24));
     let parameters = images::output::read_parameters(&bytes).expect("the PNG carries its parameters");
@@ -86,12 +81,7 @@ async fn sd15_text_to_image_end_to_end() {
         "{:?}",
         again.logs
     );
-    let second = reqwest::get(&again.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let second = first_output(&again).await;
     assert_eq!(image::load_from_memory(&second).unwrap().to_rgb8(), image);
 }
 
@@ -110,12 +100,7 @@ async fn sd15_odd_size_is_resized_back() {
         "{:?}",
         job.logs
     );
-    let bytes = reqwest::get(&job.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = first_output(&job).await;
     let image = image::load_from_memory(&bytes).unwrap();
     assert_eq!((image.width(), image.height()), (13, 9));
 }
@@ -164,6 +149,13 @@ async fn sd15_rejects_what_it_cannot_do() {
     }
 }
 
+/// Downloads the first output file of a finished job.
+async fn first_output(job: &protocol::jobs::JobResponse) -> Vec<u8> {
+    let response = reqwest::get(&job.output_urls()[0]).await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap().to_vec()
+}
+
 fn asset(name: &str) -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/assets/");
     crate::harness::base64(&std::fs::read(format!("{path}{name}")).unwrap())
@@ -192,12 +184,7 @@ async fn sdxl_image_to_image_keeps_plate_size() {
         "strength 0.4 of 3 steps runs 1: {:?}",
         job.logs
     );
-    let bytes = reqwest::get(&job.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = first_output(&job).await;
     let image = image::load_from_memory(&bytes).unwrap();
     assert_eq!(
         (image.width(), image.height()),
@@ -228,12 +215,7 @@ async fn sdxl_inpainting_with_mask() {
         "{:?}",
         job.logs
     );
-    let bytes = reqwest::get(&job.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = first_output(&job).await;
     let image = image::load_from_memory(&bytes).unwrap();
     assert_eq!((image.width(), image.height()), (512, 512));
     let parameters = images::output::read_parameters(&bytes).unwrap();
@@ -259,12 +241,7 @@ async fn turbo_models_use_catalogue_defaults() {
             "{model}: {:?}",
             job.logs
         );
-        let bytes = reqwest::get(&job.output_urls()[0])
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let bytes = first_output(&job).await;
         let parameters = images::output::read_parameters(&bytes).unwrap();
         assert_eq!(parameters["guidance_scale"], 0.0, "{model}");
         assert_eq!(parameters["scheduler"], "euler_a", "{model}");
@@ -306,12 +283,7 @@ async fn sd21_text_to_image_end_to_end() {
     .await;
     let job = server.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Success, "{job:?}");
-    let bytes = reqwest::get(&job.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = first_output(&job).await;
     let parameters = images::output::read_parameters(&bytes).unwrap();
     assert_eq!(parameters["model"], "sd-2.1");
     assert_eq!(parameters["scheduler"], "euler");
@@ -360,12 +332,7 @@ async fn sdxl_one_pixel_plate_and_cli_submit() {
     .await;
     let job = server.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Success, "{job:?}");
-    let bytes = reqwest::get(&job.output_urls()[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = first_output(&job).await;
     let image = image::load_from_memory(&bytes).unwrap();
     assert_eq!((image.width(), image.height()), (1, 1));
 
