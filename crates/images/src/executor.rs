@@ -1,7 +1,7 @@
 //! The engine executor that runs catalogue models of the Stable Diffusion 1.x, 2.x and XL families.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::Device;
 use engine::{Executor, ExecutorFuture, JobContext, JobError, JobOutput};
@@ -18,47 +18,153 @@ use crate::schedulers::Kind;
 /// Architectures this crate can run.
 pub const ARCHITECTURES: &[&str] = &["sd15", "sd21", "sdxl"];
 
-/// The one pipeline kept loaded between jobs, with the name of its model.
-/// Loading another model replaces it, so at most one model uses memory.
-#[derive(Default, Clone)]
-pub struct LoadedPipeline {
-    slot: Arc<Mutex<Option<Loaded>>>,
+/// How long loaded pipelines stay in memory and how many fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CachePolicy {
+    /// Sum of the catalogue's `memory_gb` that loaded models may reach. At 0,
+    /// one model at a time.
+    pub budget_gb: f64,
+    /// Idle time after which a pipeline is dropped; `None` keeps it until
+    /// another model needs the room, `Some(ZERO)` drops it after each job.
+    pub keep_alive: Option<Duration>,
 }
 
-/// A loaded pipeline and the name of its model.
-type Loaded = (String, Arc<SdPipeline>);
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self {
+            budget_gb: 0.0,
+            keep_alive: Some(Duration::from_secs(300)),
+        }
+    }
+}
+
+/// One loaded pipeline.
+struct Slot {
+    model: String,
+    pipeline: Arc<SdPipeline>,
+    memory_gb: f64,
+    last_used: Instant,
+}
+
+/// Pipelines kept loaded between jobs, bounded by a [`CachePolicy`]. The
+/// least recently used model is dropped first when a new one needs room.
+#[derive(Default, Clone)]
+pub struct LoadedPipeline {
+    slots: Arc<Mutex<Vec<Slot>>>,
+    policy: CachePolicy,
+}
 
 impl LoadedPipeline {
-    fn get(&self, model: &str) -> Option<Arc<SdPipeline>> {
-        let slot = self.slot.lock().unwrap();
-        slot.as_ref()
-            .filter(|(name, _)| name == model)
-            .map(|(_, pipeline)| pipeline.clone())
-    }
-
-    fn set(&self, model: &str, pipeline: Arc<SdPipeline>) {
-        *self.slot.lock().unwrap() = Some((model.to_owned(), pipeline));
-    }
-
-    /// Drops the loaded pipeline, if any; returns the name of its model.
-    pub fn unload(&self) -> Option<String> {
-        self.slot.lock().unwrap().take().map(|(name, _)| name)
-    }
-
-    /// Drops the pipeline if it belongs to `model`; returns true if it did.
-    pub fn unload_model(&self, model: &str) -> bool {
-        let mut slot = self.slot.lock().unwrap();
-        if slot.as_ref().is_some_and(|(name, _)| name == model) {
-            *slot = None;
-            true
-        } else {
-            false
+    pub fn new(policy: CachePolicy) -> Self {
+        Self {
+            slots: Arc::default(),
+            policy,
         }
     }
 
-    /// Name of the model whose pipeline is loaded.
-    pub fn loaded_model(&self) -> Option<String> {
-        self.slot.lock().unwrap().as_ref().map(|(name, _)| name.clone())
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
+    }
+
+    fn get(&self, model: &str) -> Option<Arc<SdPipeline>> {
+        let mut slots = self.slots.lock().unwrap();
+        let slot = slots.iter_mut().find(|slot| slot.model == model)?;
+        slot.last_used = Instant::now();
+        Some(slot.pipeline.clone())
+    }
+
+    /// Drops least recently used pipelines until `memory_gb` more fits the
+    /// budget; returns the models dropped.
+    fn make_room(&self, memory_gb: f64) -> Vec<String> {
+        let mut slots = self.slots.lock().unwrap();
+        let mut dropped = Vec::new();
+        loop {
+            let used: f64 = slots.iter().map(|slot| slot.memory_gb).sum();
+            let fits = if self.policy.budget_gb <= 0.0 {
+                slots.is_empty()
+            } else {
+                used + memory_gb <= self.policy.budget_gb
+            };
+            if fits || slots.is_empty() {
+                return dropped;
+            }
+            let oldest = (0..slots.len()).min_by_key(|&index| slots[index].last_used).unwrap();
+            dropped.push(slots.remove(oldest).model);
+        }
+    }
+
+    fn touch(&self, model: &str) {
+        let mut slots = self.slots.lock().unwrap();
+        if let Some(slot) = slots.iter_mut().find(|slot| slot.model == model) {
+            slot.last_used = Instant::now();
+        }
+    }
+
+    fn set(&self, model: &str, pipeline: Arc<SdPipeline>, memory_gb: f64) {
+        let mut slots = self.slots.lock().unwrap();
+        slots.retain(|slot| slot.model != model);
+        slots.push(Slot {
+            model: model.to_owned(),
+            pipeline,
+            memory_gb,
+            last_used: Instant::now(),
+        });
+    }
+
+    /// Drops every loaded pipeline; returns the names of their models.
+    pub fn unload(&self) -> Vec<String> {
+        let mut slots = self.slots.lock().unwrap();
+        slots.drain(..).map(|slot| slot.model).collect()
+    }
+
+    /// Drops the pipeline of `model`; returns true if it was loaded.
+    pub fn unload_model(&self, model: &str) -> bool {
+        let mut slots = self.slots.lock().unwrap();
+        let before = slots.len();
+        slots.retain(|slot| slot.model != model);
+        slots.len() != before
+    }
+
+    /// Drops the pipelines idle for longer than the keep-alive; returns their models.
+    pub fn unload_idle(&self) -> Vec<String> {
+        let Some(keep_alive) = self.policy.keep_alive else {
+            return Vec::new();
+        };
+        let mut slots = self.slots.lock().unwrap();
+        let mut dropped = Vec::new();
+        slots.retain(|slot| {
+            let idle = slot.last_used.elapsed() >= keep_alive;
+            if idle {
+                dropped.push(slot.model.clone());
+            }
+            !idle
+        });
+        dropped
+    }
+
+    /// Names of the models whose pipelines are loaded, most recently used first.
+    pub fn loaded_models(&self) -> Vec<String> {
+        let slots = self.slots.lock().unwrap();
+        let mut loaded: Vec<&Slot> = slots.iter().collect();
+        loaded.sort_by_key(|slot| std::cmp::Reverse(slot.last_used));
+        loaded.into_iter().map(|slot| slot.model.clone()).collect()
+    }
+}
+
+/// Settings an executor takes from the server.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    pub device: Device,
+    /// Download a model's missing files when a job needs them and the Hub is reachable.
+    pub auto_download: bool,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        Self {
+            device: Device::Cpu,
+            auto_download: false,
+        }
     }
 }
 
@@ -66,16 +172,16 @@ impl LoadedPipeline {
 pub struct SdExecutor {
     entry: ModelEntry,
     cache: HfCache,
-    device: Device,
+    options: ExecutorOptions,
     loaded: LoadedPipeline,
 }
 
 impl SdExecutor {
-    pub fn new(entry: ModelEntry, cache: HfCache, loaded: LoadedPipeline) -> Self {
+    pub fn new(entry: ModelEntry, cache: HfCache, loaded: LoadedPipeline, options: ExecutorOptions) -> Self {
         Self {
             entry,
             cache,
-            device: Device::Cpu,
+            options,
             loaded,
         }
     }
@@ -90,14 +196,47 @@ impl SdExecutor {
         info
     }
 
+    /// Downloads the model's missing files, logging each file's progress in
+    /// steps of 10 % and stopping when the job is cancelled.
+    async fn download(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let name = &self.entry.name;
+        ctx.log(format!("Downloading {name} from the Hugging Face Hub ..."));
+        let reporter = ctx.reporter();
+        let logged: Arc<Mutex<std::collections::HashMap<String, u64>>> = Arc::default();
+        let progress = move |file: &str, done: u64, total: u64| {
+            let tenth = if total == 0 { 10 } else { done * 10 / total };
+            let mut logged = logged.lock().unwrap();
+            if logged.get(file).is_none_or(|&last| tenth > last) {
+                logged.insert(file.to_owned(), tenth);
+                reporter.log(format!("Downloading {file}: {}% of {:.1} MB", tenth * 10, total as f64 / 1e6));
+            }
+        };
+        let token = ctx.cancellation_token();
+        tokio::select! {
+            result = self.cache.pull(&self.entry, progress) => {
+                result.map_err(|error| JobError::failed(format!("downloading {name} failed: {error}")))?;
+            }
+            _ = token.cancelled() => return Err(JobError::Cancelled),
+        }
+        ctx.log(format!("Downloaded {name}"));
+        Ok(())
+    }
+
     async fn pipeline(&self, ctx: &JobContext) -> Result<Arc<SdPipeline>, JobError> {
         if let Some(pipeline) = self.loaded.get(&self.entry.name) {
             return Ok(pipeline);
         }
-        let files = self.cache.model_files(&self.entry).map_err(JobError::failed)?;
+        let files = match self.cache.model_files(&self.entry) {
+            Ok(files) => files,
+            Err(_) if self.options.auto_download && !self.cache.is_offline() => {
+                self.download(ctx).await?;
+                self.cache.model_files(&self.entry).map_err(JobError::failed)?
+            }
+            Err(error) => return Err(JobError::failed(error)),
+        };
         ctx.log(format!("Loading pipeline {} ...", self.entry.name));
         let started = Instant::now();
-        let device = self.device.clone();
+        let device = self.options.device.clone();
         let architecture = self
             .entry
             .architecture
@@ -109,8 +248,10 @@ impl SdExecutor {
                     self.entry.name, self.entry.architecture
                 ))
             })?;
-        // The previous model is dropped before the next one loads.
-        self.loaded.unload();
+        let memory_gb = self.entry.memory_gb.unwrap_or(0.0);
+        for dropped in self.loaded.make_room(memory_gb) {
+            ctx.log(format!("Unloaded {dropped} to make room"));
+        }
         let pipeline = tokio::task::spawn_blocking(move || {
             SdPipeline::load(&files.files, &files.inpainting_files, &device, architecture)
         })
@@ -119,7 +260,7 @@ impl SdExecutor {
         .map_err(|error| JobError::failed(format!("loading {} failed: {error}", self.entry.name)))?;
         let pipeline = Arc::new(pipeline);
         ctx.log(format!("Pipeline loaded in {:.1}s", started.elapsed().as_secs_f64()));
-        self.loaded.set(&self.entry.name, pipeline.clone());
+        self.loaded.set(&self.entry.name, pipeline.clone(), memory_gb);
         Ok(pipeline)
     }
 }
@@ -267,6 +408,8 @@ impl Executor for SdExecutor {
             });
             let png = crate::output::encode_png(&image, &parameters).map_err(JobError::failed)?;
             let path = ctx.write_output(0, "png", &png).await?;
+            // The keep-alive counts from the end of the last job.
+            self.loaded.touch(&self.entry.name);
             Ok(JobOutput {
                 files: vec![path],
                 text: None,

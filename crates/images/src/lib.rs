@@ -7,6 +7,7 @@
 
 pub mod clip;
 pub mod config;
+pub mod device;
 pub mod executor;
 pub mod fixtures;
 pub mod inputs;

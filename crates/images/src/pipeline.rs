@@ -129,7 +129,12 @@ pub struct SdPipeline {
     /// Pixels per latent cell: 2 to the number of VAE downsamplings.
     pub vae_scale_factor: usize,
     scheduler_config: SchedulerConfig,
+    /// Embeddings of recent prompts, so a re-run with other settings skips the text encoders.
+    prompt_cache: std::sync::Mutex<lru::LruCache<String, PromptEmbeds>>,
 }
+
+/// Prompts whose embeddings a pipeline keeps.
+const PROMPT_CACHE_SIZE: usize = 32;
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, PipelineError> {
     let text = std::fs::read_to_string(path).map_err(|error| PipelineError::Config {
@@ -217,11 +222,24 @@ impl SdPipeline {
             latent_channels: vae_config.latent_channels,
             vae_scale_factor: 1 << (vae_config.block_out_channels.len().saturating_sub(1)),
             scheduler_config,
+            prompt_cache: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(PROMPT_CACHE_SIZE).expect("the cache size is above 0"),
+            )),
         })
     }
 
-    /// Encodes a prompt into the UNet's conditioning.
+    /// Encodes a prompt into the UNet's conditioning, from the cache when the
+    /// prompt was encoded recently.
     pub fn encode_prompt(&self, prompt: &str) -> Result<PromptEmbeds, PipelineError> {
+        if let Some(cached) = self.prompt_cache.lock().unwrap().get(prompt) {
+            return Ok(cached.clone());
+        }
+        let embeds = self.encode_prompt_uncached(prompt)?;
+        self.prompt_cache.lock().unwrap().put(prompt.to_owned(), embeds.clone());
+        Ok(embeds)
+    }
+
+    fn encode_prompt_uncached(&self, prompt: &str) -> Result<PromptEmbeds, PipelineError> {
         let run = |encoder: &TextEncoder| -> Result<_, PipelineError> {
             let ids = encoder.tokenizer.encode(prompt);
             let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
@@ -412,6 +430,42 @@ impl SdPipeline {
             on_step(offset + 1, total)?;
         }
         Ok(latents)
+    }
+
+    /// Runs one text-to-image step, and one inpainting step when the model
+    /// can inpaint, at the smallest size, and checks that the images are finite.
+    pub fn verify(&self) -> Result<(), PipelineError> {
+        let side = self.vae_scale_factor * 8;
+        let generation = Generation {
+            prompt: "a grey cube on a table".into(),
+            negative_prompt: "blurry".into(),
+            width: side,
+            height: side,
+            steps: 1,
+            guidance: 5.0,
+            scheduler: Kind::Euler,
+        };
+        let mut ignore = |_: usize, _: usize| Ok(());
+        let mut runs = vec![Inputs::Text];
+        if self.can_inpaint() {
+            let image = Tensor::full(0.5f32, (1, 3, side, side), &self.device)?;
+            let mask = Tensor::ones((1, 1, side, side), DType::F32, &self.device)?;
+            runs.push(Inputs::Inpaint {
+                image,
+                mask,
+                strength: 1.0,
+            });
+        }
+        for inputs in &runs {
+            let image = self.generate(&generation, inputs, &mut Noise::new(0), &mut ignore)?;
+            let finite = image.flatten_all()?.to_vec1::<f32>()?.iter().all(|value| value.is_finite());
+            if !finite {
+                return Err(PipelineError::Input(
+                    "the generated image has NaN or infinite values; the weights may be damaged, so delete and pull the model again".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Encodes an image in 0..=1 into scaled latents, sampling the posterior.

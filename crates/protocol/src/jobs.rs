@@ -128,7 +128,11 @@ pub struct SystemStatus {
     pub instance_id: String,
     pub started_at: String,
     pub lanes: Vec<LaneStatus>,
+    /// Device local models run on, such as `cpu` or `cuda:0`.
     pub devices: Vec<String>,
+    /// Local models loaded in memory now, most recently used first.
+    #[serde(default)]
+    pub loaded_models: Vec<String>,
     /// Jobs waiting in all lanes, counted against `backlog_limit`.
     pub waiting: i64,
     pub backlog_limit: i64,

@@ -43,6 +43,18 @@ pub struct Settings {
     /// Registers the `dev-local` and `dev-external` test models, which sleep,
     /// log and write small images without loading any weights.
     pub dev_models: bool,
+    /// Device of local models: `auto` (a GPU when the build and machine have
+    /// one, else the CPU), `cpu`, `cuda`, `cuda:N` or `metal`.
+    pub device: String,
+    /// Sum of the catalogue's `memory_gb` that loaded models may use; 0 keeps
+    /// one model in memory at a time.
+    pub memory_budget_gb: f64,
+    /// Seconds a loaded model stays in memory after its last job; 0 unloads it
+    /// at once, a negative value keeps it until another model needs the room.
+    pub keep_alive_seconds: i64,
+    /// Downloads a local model's missing files when a job needs them and the
+    /// Hugging Face Hub is reachable (not with HF_HUB_OFFLINE=1).
+    pub auto_download: bool,
 }
 
 impl Default for Settings {
@@ -62,6 +74,10 @@ impl Default for Settings {
             body_limit_mb: 256,
             signed_url_expiry_seconds: 3600,
             dev_models: false,
+            device: "auto".into(),
+            memory_budget_gb: 0.0,
+            keep_alive_seconds: 300,
+            auto_download: true,
         }
     }
 }
@@ -102,10 +118,24 @@ impl Settings {
         if self.backlog_limit < 1 {
             bail!("backlog_limit is {}, but it must be at least 1", self.backlog_limit);
         }
+        if self.memory_budget_gb < 0.0 {
+            bail!(
+                "memory_budget_gb is {}, but it must be 0 (one model at a time) or more",
+                self.memory_budget_gb
+            );
+        }
         if self.retention_days <= 0.0 {
             bail!("retention_days is {}, but it must be above 0", self.retention_days);
         }
         Ok(())
+    }
+
+    /// Returns how long loaded pipelines stay in memory and how many fit.
+    pub fn cache_policy(&self) -> images::executor::CachePolicy {
+        images::executor::CachePolicy {
+            budget_gb: self.memory_budget_gb,
+            keep_alive: u64::try_from(self.keep_alive_seconds).ok().map(Duration::from_secs),
+        }
     }
 
     pub fn body_limit_bytes(&self) -> usize {

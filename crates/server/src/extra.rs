@@ -181,8 +181,8 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
         instance_id: state.engine.instance_id().into(),
         started_at: engine::store::rfc3339(state.engine.started_at()),
         lanes: state.engine.lane_status().await?,
-        // NOTE: lists the CPU only until local models bring GPU detection.
-        devices: vec!["cpu".into()],
+        devices: vec![state.device_name.to_string()],
+        loaded_models: state.loaded_pipeline.loaded_models(),
         waiting: state.engine.waiting_count().await?,
         backlog_limit: state.engine.backlog_limit(),
     }))

@@ -129,7 +129,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging("warn");
             let paths = Paths::resolve(cli.data_dir)?;
             let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
-            ddiffusion_server::models::run(command, &catalog, &hub::HfCache::from_env()).await
+            let settings = Settings::load(&paths.config_file)?;
+            ddiffusion_server::models::run(command, &catalog, &hub::HfCache::from_env(), &settings.device).await
         }
         Command::Dev {
             command: DevCommand::Fixtures { names, all: _ },

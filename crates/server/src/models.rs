@@ -16,6 +16,9 @@ pub enum ModelsCommand {
     Pull { name: String },
     /// Delete a model's files from the Hugging Face cache.
     Rm { name: String },
+    /// Load each downloaded local model (or only NAME) and run a one-step
+    /// generation; exits with an error if any model fails.
+    Verify { name: Option<String> },
 }
 
 /// Formats a byte count with a binary unit.
@@ -44,8 +47,9 @@ fn find<'a>(catalog: &'a Catalog, name: &str) -> anyhow::Result<&'a hub::ModelEn
     })
 }
 
-pub async fn run(command: ModelsCommand, catalog: &Catalog, cache: &HfCache) -> anyhow::Result<()> {
+pub async fn run(command: ModelsCommand, catalog: &Catalog, cache: &HfCache, device: &str) -> anyhow::Result<()> {
     match command {
+        ModelsCommand::Verify { name } => verify(catalog, cache, device, name.as_deref()).await,
         ModelsCommand::List => {
             println!(
                 "{:<14} {:<10} {:<12} {:>10}  {:<22} repository",
@@ -115,6 +119,61 @@ pub async fn run(command: ModelsCommand, catalog: &Catalog, cache: &HfCache) -> 
             Ok(())
         }
     }
+}
+
+/// Loads and runs the local models; see [`ModelsCommand::Verify`].
+async fn verify(catalog: &Catalog, cache: &HfCache, device: &str, only: Option<&str>) -> anyhow::Result<()> {
+    let device = images::device::open(device).map_err(|message| anyhow::anyhow!("{message}"))?;
+    let entries: Vec<&hub::ModelEntry> = match only {
+        Some(name) => vec![find(catalog, name)?],
+        None => catalog.entries().iter().collect(),
+    };
+    let mut failed = Vec::new();
+    for entry in entries {
+        let architecture = entry.architecture.as_deref().and_then(images::pipeline::Architecture::parse);
+        let Some(architecture) = architecture.filter(|_| entry.provider == protocol::Provider::Local) else {
+            if only.is_some() {
+                anyhow::bail!("model {} is not a local model, so there is nothing to verify", entry.name);
+            }
+            continue;
+        };
+        let files = match cache.model_files(entry) {
+            Ok(files) => files,
+            Err(error) if only.is_some() => return Err(error.into()),
+            Err(_) => {
+                println!("{:<14} skipped: not downloaded", entry.name);
+                continue;
+            }
+        };
+        let device = device.clone();
+        let started = std::time::Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let pipeline = images::pipeline::SdPipeline::load(&files.files, &files.inpainting_files, &device, architecture)?;
+            let loaded = started.elapsed();
+            pipeline.verify()?;
+            Ok::<_, images::pipeline::PipelineError>(loaded)
+        })
+        .await?;
+        match outcome {
+            Ok(loaded) => println!(
+                "{:<14} ok: loaded in {:.1} s, generated in {:.1} s",
+                entry.name,
+                loaded.as_secs_f64(),
+                (started.elapsed() - loaded).as_secs_f64()
+            ),
+            Err(error) => {
+                println!("{:<14} FAILED: {error}", entry.name);
+                failed.push(entry.name.clone());
+            }
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} failed verification; `ddiffusion models rm NAME` then `ddiffusion models pull NAME` downloads a fresh copy",
+            failed.join(", ")
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
     let engine = Engine::open(settings.engine_config(&paths.data_dir))
         .await
         .with_context(|| format!("could not open the database in {}", paths.data_dir.display()))?;
-    let state = AppState::new(engine, settings, admin_key);
-    register_catalogue(&state, paths)?;
+    let mut state = AppState::new(engine, settings, admin_key);
+    register_catalogue(&mut state, paths)?;
     if state.settings.dev_models {
         crate::dev_models::register(&state);
         tracing::info!("dev models registered: dev-local, dev-external");
@@ -30,10 +30,17 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
 }
 
 /// Registers the local catalogue models whose architecture this build can run.
-fn register_catalogue(state: &AppState, paths: &Paths) -> anyhow::Result<()> {
+fn register_catalogue(state: &mut AppState, paths: &Paths) -> anyhow::Result<()> {
     let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
     let cache = hub::HfCache::from_env();
     let loaded = state.loaded_pipeline.clone();
+    let device = images::device::open(&state.settings.device).map_err(|message| anyhow::anyhow!("{message}"))?;
+    state.device_name = Arc::new(images::device::name(&device));
+    tracing::info!(device = %state.device_name, "local models run on this device");
+    let options = images::executor::ExecutorOptions {
+        device,
+        auto_download: state.settings.auto_download,
+    };
     for entry in catalog.domain(protocol::Domain::Images) {
         let runnable = entry.provider == protocol::Provider::Local
             && entry
@@ -43,7 +50,7 @@ fn register_catalogue(state: &AppState, paths: &Paths) -> anyhow::Result<()> {
         if !runnable {
             continue;
         }
-        let executor = images::executor::SdExecutor::new(entry.clone(), cache.clone(), loaded.clone());
+        let executor = images::executor::SdExecutor::new(entry.clone(), cache.clone(), loaded.clone(), options.clone());
         state.register_model(
             protocol::Domain::Images,
             &entry.name,
@@ -54,6 +61,28 @@ fn register_catalogue(state: &AppState, paths: &Paths) -> anyhow::Result<()> {
         tracing::info!(model = %entry.name, installed = cache.is_installed(entry), "local model registered");
     }
     Ok(())
+}
+
+/// Drops loaded pipelines once they have been idle for the keep-alive.
+fn spawn_idle_unloader(state: &AppState) {
+    let Some(keep_alive) = state.loaded_pipeline.policy().keep_alive else {
+        return;
+    };
+    let loaded = state.loaded_pipeline.clone();
+    let shutdown = state.shutdown.clone();
+    let period = (keep_alive / 4).clamp(Duration::from_millis(250), Duration::from_secs(15));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.cancelled() => return,
+            }
+            for model in loaded.unload_idle() {
+                tracing::info!(%model, "pipeline unloaded after its keep-alive");
+            }
+        }
+    });
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -77,6 +106,7 @@ pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
     // Tests and scripts read this line to learn the port when binding to port 0.
     println!("ddiffusion listening on http://{address} (API docs at http://{address}/docs)");
 
+    spawn_idle_unloader(&state);
     let shutdown = state.shutdown.clone();
     let engine = state.engine.clone();
     let app = crate::app::build(state);

@@ -46,8 +46,10 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Cancelled when the server shuts down; ends the event streams.
     pub shutdown: tokio_util::sync::CancellationToken,
-    /// The local image pipeline kept in memory between jobs.
+    /// The local image pipelines kept in memory between jobs.
     pub loaded_pipeline: images::executor::LoadedPipeline,
+    /// The device local models run on, as `GET /api/system` names it.
+    pub device_name: Arc<String>,
 }
 
 impl AppState {
@@ -55,12 +57,13 @@ impl AppState {
         let signer = Signer::from_admin_key(&admin_key, settings.signed_url_expiry_seconds);
         Self {
             engine,
-            settings: Arc::new(settings),
             admin_key: Arc::new(admin_key),
             signer,
             catalog: Arc::new(Catalog::default()),
             shutdown: tokio_util::sync::CancellationToken::new(),
-            loaded_pipeline: images::executor::LoadedPipeline::default(),
+            loaded_pipeline: images::executor::LoadedPipeline::new(settings.cache_policy()),
+            device_name: Arc::new("cpu".into()),
+            settings: Arc::new(settings),
         }
     }
 

@@ -369,3 +369,44 @@ async fn sdxl_one_pixel_plate_and_cli_submit() {
     assert_eq!(parameters["steps"], 2);
     assert_eq!(parameters["scheduler"], "dpmpp_2m_karras");
 }
+
+#[tokio::test]
+async fn models_verify_reports_each_model() {
+    let hf_home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let ddiffusion = |args: &[&str]| {
+        Command::new(binary())
+            .args(args)
+            .env("HF_HOME", hf_home.path())
+            .env_remove("HF_HUB_CACHE")
+            .env("HF_HUB_OFFLINE", "1")
+            .env("DDIFFUSION_DATA_DIR", data.path())
+            .env("DDIFFUSION_DEVICE", "cpu")
+            .output()
+            .unwrap()
+    };
+    assert!(ddiffusion(&["dev", "fixtures", "sd-1.5"]).status.success());
+
+    let output = ddiffusion(&["models", "verify"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("sd-1.5         ok: loaded in"), "{stdout}");
+    assert!(stdout.contains("sd-xl          skipped: not downloaded"), "{stdout}");
+
+    // Bytes 0xff read as NaN in float32, as damaged weights would.
+    let snapshot = hf_home
+        .path()
+        .join("hub/models--stable-diffusion-v1-5--stable-diffusion-v1-5/snapshots")
+        .join(images::fixtures::FIXTURE_COMMIT);
+    let unet = snapshot.join("unet/diffusion_pytorch_model.safetensors");
+    let mut bytes = std::fs::read(&unet).unwrap();
+    let length = bytes.len();
+    bytes[length - 4096..].fill(0xff);
+    std::fs::write(&unet, bytes).unwrap();
+    let output = ddiffusion(&["models", "verify", "sd-1.5"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stdout.contains("sd-1.5         FAILED: the generated image has NaN"), "{stdout}");
+    assert!(stderr.contains("sd-1.5 failed verification"), "{stderr}");
+}
