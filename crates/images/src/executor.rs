@@ -208,7 +208,11 @@ impl SdExecutor {
             let mut logged = logged.lock().unwrap();
             if logged.get(file).is_none_or(|&last| tenth > last) {
                 logged.insert(file.to_owned(), tenth);
-                reporter.log(format!("Downloading {file}: {}% of {:.1} MB", tenth * 10, total as f64 / 1e6));
+                reporter.log(format!(
+                    "Downloading {file}: {}% of {:.1} MB",
+                    tenth * 10,
+                    total as f64 / 1e6
+                ));
             }
         };
         let token = ctx.cancellation_token();

@@ -458,7 +458,11 @@ impl SdPipeline {
         }
         for inputs in &runs {
             let image = self.generate(&generation, inputs, &mut Noise::new(0), &mut ignore)?;
-            let finite = image.flatten_all()?.to_vec1::<f32>()?.iter().all(|value| value.is_finite());
+            let finite = image
+                .flatten_all()?
+                .to_vec1::<f32>()?
+                .iter()
+                .all(|value| value.is_finite());
             if !finite {
                 return Err(PipelineError::Input(
                     "the generated image has NaN or infinite values; the weights may be damaged, so delete and pull the model again".into(),

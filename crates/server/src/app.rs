@@ -36,6 +36,7 @@ pub fn build(state: AppState) -> Router {
 
     let with_key = routes::router()
         .merge(extra::router())
+        .merge(crate::pulls::router())
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));
     let with_admin_key = admin::router().route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let open = docs::router().route("/api/files/{*file_id}", get(files::get_file));

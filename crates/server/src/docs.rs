@@ -46,6 +46,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document.merge(crate::routes::DomainApi::openapi());
     document.merge(crate::admin::AdminApi::openapi());
     document.merge(crate::extra::ExtraApi::openapi());
+    document.merge(crate::pulls::PullsApi::openapi());
     document.merge(FilesApi::openapi());
     document
 }

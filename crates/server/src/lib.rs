@@ -17,6 +17,7 @@ pub mod files;
 pub mod guard;
 pub mod inputs;
 pub mod models;
+pub mod pulls;
 pub mod routes;
 pub mod serve;
 pub mod state;

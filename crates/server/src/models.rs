@@ -130,10 +130,16 @@ async fn verify(catalog: &Catalog, cache: &HfCache, device: &str, only: Option<&
     };
     let mut failed = Vec::new();
     for entry in entries {
-        let architecture = entry.architecture.as_deref().and_then(images::pipeline::Architecture::parse);
+        let architecture = entry
+            .architecture
+            .as_deref()
+            .and_then(images::pipeline::Architecture::parse);
         let Some(architecture) = architecture.filter(|_| entry.provider == protocol::Provider::Local) else {
             if only.is_some() {
-                anyhow::bail!("model {} is not a local model, so there is nothing to verify", entry.name);
+                anyhow::bail!(
+                    "model {} is not a local model, so there is nothing to verify",
+                    entry.name
+                );
             }
             continue;
         };
@@ -148,7 +154,8 @@ async fn verify(catalog: &Catalog, cache: &HfCache, device: &str, only: Option<&
         let device = device.clone();
         let started = std::time::Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            let pipeline = images::pipeline::SdPipeline::load(&files.files, &files.inpainting_files, &device, architecture)?;
+            let pipeline =
+                images::pipeline::SdPipeline::load(&files.files, &files.inpainting_files, &device, architecture)?;
             let loaded = started.elapsed();
             pipeline.verify()?;
             Ok::<_, images::pipeline::PipelineError>(loaded)

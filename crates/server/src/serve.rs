@@ -32,7 +32,7 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
 /// Registers the local catalogue models whose architecture this build can run.
 fn register_catalogue(state: &mut AppState, paths: &Paths) -> anyhow::Result<()> {
     let catalog = hub::Catalog::load(Some(&paths.user_models()))?;
-    let cache = hub::HfCache::from_env();
+    let cache = state.cache.clone();
     let loaded = state.loaded_pipeline.clone();
     let device = images::device::open(&state.settings.device).map_err(|message| anyhow::anyhow!("{message}"))?;
     state.device_name = Arc::new(images::device::name(&device));
@@ -60,6 +60,7 @@ fn register_catalogue(state: &mut AppState, paths: &Paths) -> anyhow::Result<()>
         );
         tracing::info!(model = %entry.name, installed = cache.is_installed(entry), "local model registered");
     }
+    state.models = Arc::new(catalog);
     Ok(())
 }
 

@@ -50,6 +50,12 @@ pub struct AppState {
     pub loaded_pipeline: images::executor::LoadedPipeline,
     /// The device local models run on, as `GET /api/system` names it.
     pub device_name: Arc<String>,
+    /// The model catalogue (`models.toml` and the user's file).
+    pub models: Arc<hub::Catalog>,
+    /// The Hugging Face cache local models load from.
+    pub cache: hub::HfCache,
+    /// Model downloads started through the API.
+    pub pulls: crate::pulls::Pulls,
 }
 
 impl AppState {
@@ -63,6 +69,9 @@ impl AppState {
             shutdown: tokio_util::sync::CancellationToken::new(),
             loaded_pipeline: images::executor::LoadedPipeline::new(settings.cache_policy()),
             device_name: Arc::new("cpu".into()),
+            models: Arc::new(hub::Catalog::default()),
+            cache: hub::HfCache::from_env(),
+            pulls: crate::pulls::Pulls::default(),
             settings: Arc::new(settings),
         }
     }

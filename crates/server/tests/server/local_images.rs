@@ -407,6 +407,9 @@ async fn models_verify_reports_each_model() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stdout.contains("sd-1.5         FAILED: the generated image has NaN"), "{stdout}");
+    assert!(
+        stdout.contains("sd-1.5         FAILED: the generated image has NaN"),
+        "{stdout}"
+    );
     assert!(stderr.contains("sd-1.5 failed verification"), "{stderr}");
 }

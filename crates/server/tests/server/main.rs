@@ -7,6 +7,7 @@ mod cancel;
 mod cli;
 mod contract;
 mod crash;
+mod downloads;
 mod events;
 mod lanes;
 mod lifecycle;
