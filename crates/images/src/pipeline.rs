@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 
@@ -490,11 +490,88 @@ impl SdPipeline {
         Ok((posterior.sample(noise)? * self.vae_scaling)?)
     }
 
-    /// Decodes latents into an image with values in 0..=1.
+    /// Decodes latents into an image with values in 0..=1. Latents larger
+    /// than [`TILE_LATENTS`] a side are decoded in overlapping tiles.
     pub fn decode(&self, latents: &Tensor) -> Result<Tensor, PipelineError> {
-        let image = self.vae.decode(&(latents / self.vae_scaling)?)?;
+        self.decode_tiled(latents, TILE_LATENTS, TILE_OVERLAP)
+    }
+
+    /// Decodes latents in tiles of `tile` latents a side that overlap by
+    /// `overlap`, blending the overlaps with linear ramps. The VAE's attention
+    /// needs memory that grows with the square of the pixel count, so tiles
+    /// bound it. A latent no larger than one tile is decoded whole.
+    pub fn decode_tiled(&self, latents: &Tensor, tile: usize, overlap: usize) -> Result<Tensor, PipelineError> {
+        let scaled = (latents / self.vae_scaling)?;
+        let (_, _, height, width) = scaled.dims4()?;
+        let image = if height <= tile && width <= tile {
+            self.vae.decode(&scaled)?
+        } else {
+            let factor = self.vae_scale_factor;
+            let rows = tile_starts(height, tile, overlap);
+            let columns = tile_starts(width, tile, overlap);
+            let mut sum = Tensor::zeros((1, 3, height * factor, width * factor), DType::F32, &self.device)?;
+            let mut weights = Tensor::zeros((1, 1, height * factor, width * factor), DType::F32, &self.device)?;
+            for &top in &rows {
+                for &left in &columns {
+                    let (tile_height, tile_width) = (tile.min(height - top), tile.min(width - left));
+                    let part = scaled.narrow(2, top, tile_height)?.narrow(3, left, tile_width)?;
+                    let decoded = self.vae.decode(&part)?.to_dtype(DType::F32)?;
+                    let ramp = |start: usize, length: usize, total: usize| {
+                        blend_ramp(length * factor, overlap * factor, start > 0, start + length < total)
+                    };
+                    let vertical = Tensor::new(ramp(top, tile_height, height), &self.device)?;
+                    let horizontal = Tensor::new(ramp(left, tile_width, width), &self.device)?;
+                    let weight = vertical
+                        .reshape((1, 1, tile_height * factor, 1))?
+                        .broadcast_mul(&horizontal.reshape((1, 1, 1, tile_width * factor))?)?;
+                    let rows = top * factor..(top + tile_height) * factor;
+                    let columns = left * factor..(left + tile_width) * factor;
+                    let weighted = decoded.broadcast_mul(&weight)?;
+                    let region = [0..1, 0..3, rows.clone(), columns.clone()];
+                    let current = sum.i((.., .., rows.clone(), columns.clone()))?;
+                    sum = sum.slice_assign(&region, &(current + weighted)?)?;
+                    let region = [0..1, 0..1, rows.clone(), columns.clone()];
+                    let current = weights.i((.., .., rows, columns))?;
+                    weights = weights.slice_assign(&region, &(current + weight)?)?;
+                }
+            }
+            sum.broadcast_div(&weights)?
+        };
         Ok(((image / 2.0)? + 0.5)?.clamp(0f32, 1f32)?.to_dtype(DType::F32)?)
     }
+}
+
+/// Side of a decoder tile in latents: 1024 pixels for a VAE that scales by 8.
+pub const TILE_LATENTS: usize = 128;
+/// Overlap of neighbouring decoder tiles in latents.
+pub const TILE_OVERLAP: usize = 16;
+
+/// Returns the first row (or column) of each tile along a side of `length`
+/// latents, the last tile ending at the edge.
+fn tile_starts(length: usize, tile: usize, overlap: usize) -> Vec<usize> {
+    let stride = tile.saturating_sub(overlap).max(1);
+    let mut starts: Vec<usize> = (0..length.saturating_sub(tile)).step_by(stride).collect();
+    starts.push(length.saturating_sub(tile));
+    starts.dedup();
+    starts
+}
+
+/// Returns blend weights along one side of a tile of `length` pixels: 1 in
+/// the middle, rising linearly over `overlap` pixels at each edge that has a
+/// neighbour. Weights stay above 0 so every pixel has a weight.
+fn blend_ramp(length: usize, overlap: usize, before: bool, after: bool) -> Vec<f32> {
+    (0..length)
+        .map(|index| {
+            let mut weight = 1.0f32;
+            if before && index < overlap {
+                weight = weight.min((index as f32 + 1.0) / (overlap as f32 + 1.0));
+            }
+            if after && length - index <= overlap {
+                weight = weight.min((length - index) as f32 / (overlap as f32 + 1.0));
+            }
+            weight
+        })
+        .collect()
 }
 
 /// Shrinks a `[batch, channels, height, width]` mask by `factor`, taking the
