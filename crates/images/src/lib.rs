@@ -18,4 +18,5 @@ pub mod pipeline;
 pub mod schedulers;
 pub mod tokenizer;
 pub mod unet;
+pub mod vae_decoder;
 pub mod vae_encoder;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 
 use crate::clip::{ClipTextConfig, ClipTextModel};
 use crate::config::{UNetConfig, VaeConfig};
@@ -15,6 +14,7 @@ use crate::noise::Noise;
 use crate::schedulers::{Kind, Scheduler, SchedulerConfig};
 use crate::tokenizer::ClipTokenizer;
 use crate::unet::{AddedConditioning, Unet};
+use crate::vae_decoder::VaeDecoder;
 use crate::vae_encoder::VaeEncoder;
 
 /// The model families the pipeline runs. Each fixes what its files leave
@@ -120,7 +120,7 @@ pub struct SdPipeline {
     /// SDXL's second tokenizer and encoder (OpenCLIP ViT-bigG with projection).
     text_encoder_2: Option<TextEncoder>,
     unet: Unet,
-    vae: AutoEncoderKL,
+    vae: VaeDecoder,
     vae_encoder: VaeEncoder,
     /// The 9-channel UNet of the inpainting variant, when the model has one.
     inpaint_unet: Option<Unet>,
@@ -203,8 +203,7 @@ impl SdPipeline {
         };
 
         let vae_config: VaeConfig = read_json(file("vae_config")?)?;
-        let vae = AutoEncoderKL::new(weights(file("vae")?, dtype, device)?, 3, 3, vae_config.candle())?;
-        // NOTE: candle's AutoEncoderKL also builds an encoder, so the encoder weights are in memory twice (about 130 MB for SD 1.5).
+        let vae = VaeDecoder::new(weights(file("vae")?, dtype, device)?, &vae_config)?;
         let vae_encoder = VaeEncoder::new(weights(file("vae")?, dtype, device)?, &vae_config)?;
         let scheduler_config: SchedulerConfig = read_json(file("scheduler")?)?;
 
