@@ -1,0 +1,77 @@
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.task_status import TaskStatus
+
+T = TypeVar("T", bound="VideoCreateResponse")
+
+
+@_attrs_define
+class VideoCreateResponse:
+    """
+    Example:
+        {'id': '9a34ab0a-9e9a-4b84-90f7-d8b30c59b6ae', 'status': 'PENDING'}
+
+    Attributes:
+        id (UUID):
+        status (TaskStatus): Status of a task, with the state names of the original Celery-based server.
+
+            This server produces `PENDING` (waiting in a lane), `STARTED` (running),
+            `SUCCESS`, `FAILURE` and `REVOKED` (cancelled). The other values stay in the
+            enum so that clients generated from the original contract still parse.
+    """
+
+    id: UUID
+    status: TaskStatus
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = str(self.id)
+
+        status = self.status.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "status": status,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = UUID(d.pop("id"))
+
+        status = TaskStatus(d.pop("status"))
+
+        video_create_response = cls(
+            id=id,
+            status=status,
+        )
+
+        video_create_response.additional_properties = d
+        return video_create_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

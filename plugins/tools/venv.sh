@@ -1,0 +1,26 @@
+# Sourced by scripts/plugin-tests.sh and plugins/generate-client.sh.
+# Creates target/plugins-venv with the exact versions of
+# plugins/requirements-test.txt when it is missing or when that file changed,
+# and sets PLUGINS_VENV and PLUGINS_PYTHON.
+
+ensure_plugins_venv() {
+    local root="$1"
+    local requirements="$root/plugins/requirements-test.txt"
+    PLUGINS_VENV="${PLUGINS_VENV:-$root/target/plugins-venv}"
+    PLUGINS_PYTHON="$PLUGINS_VENV/bin/python"
+    local stamp="$PLUGINS_VENV/requirements-test.txt"
+
+    if [ -x "$PLUGINS_PYTHON" ] && cmp -s "$requirements" "$stamp"; then
+        return 0
+    fi
+    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        echo "error: python3 cannot create virtual environments; on Debian or Ubuntu run: apt-get install python3-venv" >&2
+        return 1
+    fi
+    echo "Creating $PLUGINS_VENV from plugins/requirements-test.txt" >&2
+    rm -rf "$PLUGINS_VENV"
+    python3 -m venv "$PLUGINS_VENV"
+    "$PLUGINS_PYTHON" -m pip install --quiet --disable-pip-version-check \
+        --requirement "$requirements"
+    cp "$requirements" "$stamp"
+}
