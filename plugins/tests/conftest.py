@@ -195,3 +195,22 @@ def nuke_session(tmp_path):
     for runner in list(dd_nuke.actions._RUNNERS.values()):
         runner.stop()
     dd_nuke.actions._RUNNERS.clear()
+
+
+@pytest.fixture
+def houdini_session(tmp_path):
+    """A fresh fake Houdini session with a saved scene at frame 1001 and a COP network /img."""
+    import hou
+
+    import dd_houdini.tasks
+
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    hou.reset(hip_path=str(scenes / "shot010.hip"), frame=1001)
+    hou.node("/").createNode("copnet", "img")
+    dd_houdini.tasks._MENU_CACHE.clear()
+    yield hou
+    for runner in list(dd_houdini.tasks._RUNNERS.values()):
+        runner.stop()
+    dd_houdini.tasks._RUNNERS.clear()
+    dd_houdini.tasks._MENU_CACHE.clear()
