@@ -10,6 +10,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -n "${PLUGINS_VENV:-}" ]; then
+    PLUGINS_VENV="$(cd "$PLUGINS_VENV" && pwd)"
+fi
 binary="${DDIFFUSION_BINARY:-$root/target/debug/ddiffusion}"
 output="${1:-$root/plugins/common/ddiffusion_api}"
 
@@ -35,7 +38,7 @@ PATH="$PLUGINS_VENV/bin:$PATH" "$PLUGINS_VENV/bin/openapi-python-client" generat
     --output-path "$work/ddiffusion_api" \
     --overwrite > "$work/generate.log" 2>&1 || { cat "$work/generate.log" >&2; exit 1; }
 
-rm -rf "$output"
+rm -rf "$work/ddiffusion_api/.ruff_cache" "$output"
 mkdir -p "$(dirname "$output")"
 cp -R "$work/ddiffusion_api" "$output"
 echo "wrote $output" >&2

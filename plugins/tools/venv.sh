@@ -1,12 +1,21 @@
 # Sourced by scripts/plugin-tests.sh and plugins/generate-client.sh.
-# Creates target/plugins-venv with the exact versions of
-# plugins/requirements-test.txt when it is missing or when that file changed,
-# and sets PLUGINS_VENV and PLUGINS_PYTHON.
+# Sets PLUGINS_VENV and PLUGINS_PYTHON. A PLUGINS_VENV given by the caller is
+# used as it is. Otherwise target/plugins-venv is (re)created with the exact
+# versions of plugins/requirements-test.txt when it is missing or when that
+# file changed since it was built.
 
 ensure_plugins_venv() {
     local root="$1"
     local requirements="$root/plugins/requirements-test.txt"
-    PLUGINS_VENV="${PLUGINS_VENV:-$root/target/plugins-venv}"
+    if [ -n "${PLUGINS_VENV:-}" ]; then
+        PLUGINS_PYTHON="$PLUGINS_VENV/bin/python"
+        if [ ! -x "$PLUGINS_PYTHON" ]; then
+            echo "error: PLUGINS_VENV=$PLUGINS_VENV has no bin/python" >&2
+            return 1
+        fi
+        return 0
+    fi
+    PLUGINS_VENV="$root/target/plugins-venv"
     PLUGINS_PYTHON="$PLUGINS_VENV/bin/python"
     local stamp="$PLUGINS_VENV/requirements-test.txt"
 

@@ -3,6 +3,7 @@
 from .delete_response import DeleteResponse
 from .domain import Domain
 from .error_detail import ErrorDetail
+from .file_progress import FileProgress
 from .http_validation_error import HTTPValidationError
 from .image_create_response import ImageCreateResponse
 from .image_models_response import ImageModelsResponse
@@ -24,8 +25,10 @@ from .key_created import KeyCreated
 from .key_deleted import KeyDeleted
 from .key_info import KeyInfo
 from .lane_status import LaneStatus
+from .model_pull import ModelPull
 from .patch import Patch
 from .patch_class_type import PatchClassType
+from .pull_status import PullStatus
 from .queue_position import QueuePosition
 from .references import References
 from .system_prompt import SystemPrompt
@@ -62,6 +65,7 @@ __all__ = (
     "DeleteResponse",
     "Domain",
     "ErrorDetail",
+    "FileProgress",
     "HTTPValidationError",
     "ImageCreateResponse",
     "ImageModelsResponse",
@@ -83,8 +87,10 @@ __all__ = (
     "KeyDeleted",
     "KeyInfo",
     "LaneStatus",
+    "ModelPull",
     "Patch",
     "PatchClassType",
+    "PullStatus",
     "QueuePosition",
     "References",
     "SystemPrompt",
