@@ -20,3 +20,4 @@ pub mod tokenizer;
 pub mod unet;
 pub mod vae_decoder;
 pub mod vae_encoder;
+pub mod weights;

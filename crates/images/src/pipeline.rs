@@ -148,9 +148,8 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, PipelineE
 }
 
 fn weights(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'static>, PipelineError> {
-    // SAFETY: the weight files are memory-mapped read-only; the Hugging Face
-    // cache never rewrites a blob in place (downloads are renamed into place).
-    Ok(unsafe { VarBuilder::from_mmaped_safetensors(&[path], dtype, device)? })
+    let file = crate::weights::SafetensorsFile::open(path)?;
+    Ok(VarBuilder::from_backend(Box::new(file), dtype, device.clone()))
 }
 
 impl SdPipeline {
