@@ -37,6 +37,7 @@ def output_folder(nuke, node):
 
 def test_menu_adds_three_nodes(nuke_session):
     nuke = nuke_session
+    nuke.pluginAddPath(os.path.join(PLUGINS, "nuke"))
     for script in ("init.py", "menu.py"):
         with open(os.path.join(PLUGINS, "nuke", script)) as source:
             exec(compile(source.read(), script, "exec"), {"__name__": "__main__"})
@@ -44,7 +45,7 @@ def test_menu_adds_three_nodes(nuke_session):
     submenu = nuke.menu("Nodes").findItem("DeferredDiffusion")
     assert submenu is not None
     assert sorted(submenu.items) == ["DDImage", "DDText", "DDVideo"]
-    assert nuke.state().plugin_paths == ["./python", "../common"]
+    assert nuke.state().plugin_paths[1:] == [os.path.join(PLUGINS, "nuke", "python"), os.path.join(PLUGINS, "common")]
     assert nuke.state().script_load_callbacks == [dd_nuke.actions.resume_all]
 
 

@@ -458,6 +458,14 @@ def pluginAddPath(path, addToSysPath=True):
     _state.plugin_paths.append(path)
 
 
+def pluginPath():
+    return list(_state.plugin_paths)
+
+
+def warning(text):
+    _state.messages.append("warning: " + text)
+
+
 def addOnScriptLoad(callback, args=(), kwargs=None, nodeClass="Root"):
     _state.script_load_callbacks.append(callback)
 
