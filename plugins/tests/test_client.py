@@ -126,7 +126,7 @@ def test_original_generated_client_against_server(tmp_path, server):
 
 
 class DroppingServer:
-    """An HTTP server on 127.0.0.1 that closes the first `drops` connections without answering."""
+    """An HTTP server on 127.0.0.1 that closes the first `drops` connections without a response."""
 
     def __init__(self, drops, body=b'{"models": {"m": {"external": false, "provider": "local"}}}'):
         self.drops = drops

@@ -76,7 +76,7 @@ def test_image_inpaint_end_to_end(houdini_session, api_env, fast_polling, asset,
     hou.wait_for(lambda: status(node) in ("SUCCESS", "FAILURE"), timeout=120)
 
     assert status(node) == "SUCCESS", node.parm("logs").evalAsString()
-    assert colour(hou, "STARTED") in node.color_history
+    assert node.color_history[0] == colour(hou, "SUBMITTING")
     assert node.color() == colour(hou, "SUCCESS")
     assert "Inference step" in node.parm("logs").evalAsString()
     folder = output_folder(hou, node)
@@ -97,7 +97,9 @@ def test_image_cancel_during_run(houdini_session, api_env, fast_polling):
     node.parm("model").set("dev-local")
     node.parm("prompt").set("steps=400 step_ms=50")
     node.parm("generate").pressButton()
-    hou.wait_for(lambda: status(node) == "STARTED", timeout=60)
+    hou.wait_for(lambda: "Inference step" in (node.userData(tasks.MESSAGE_KEY) or ""), timeout=60)
+    assert status(node) == "STARTED"
+    assert node.color() == colour(hou, "STARTED")
 
     node.parm("cancel").pressButton()
     hou.wait_for(lambda: status(node) not in tasks.RUNNING_STATUSES, timeout=30)

@@ -274,7 +274,7 @@ def test_unsaved_script_is_rejected(nuke_session, api_env):
     node["generate"].execute()
 
     assert node["status"].value() == "FAILURE"
-    assert "Save the script first" in nuke.state().messages[0]
+    assert "The script or scene is not saved" in nuke.state().messages[0]
     assert dd_nuke.actions._RUNNERS == {}
 
 

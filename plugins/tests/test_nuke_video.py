@@ -1,7 +1,7 @@
 """DDVideo against a stand-in videos API on 127.0.0.1.
 
-The server has no video models yet, so a small HTTP server answers the
-videos routes with the contract's shapes and serves a placeholder movie.
+The server has no video models yet, so a small HTTP server serves the
+videos routes with the contract's shapes and a placeholder movie.
 """
 
 import base64

@@ -21,7 +21,7 @@ def safe_name(name: str) -> str:
 def work_folder(scene_path: str) -> str:
     """Return `<scene folder>/deferred-diffusion`; raise ValueError for an unsaved scene."""
     if not scene_path:
-        raise ValueError("Save the script first: inputs and results are written next to it, in deferred-diffusion/.")
+        raise ValueError("The script or scene is not saved. Save it first, because inputs and results are written next to it in deferred-diffusion/.")
     return os.path.join(os.path.dirname(os.path.abspath(scene_path)), FOLDER)
 
 

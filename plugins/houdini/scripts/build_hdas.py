@@ -10,9 +10,9 @@ plugins/houdini/otls/deferred_diffusion.hda, where the package file puts it
 on Houdini's path. Inputs and parameters come from dd_houdini.interface; the
 buttons and menus call dd_houdini.tasks.
 
-NOTE: this script has not been run in Houdini; the Copernicus node type
-names (copnet, subnet, file, output) and the file COP's parameter names are
-taken from the Houdini 20.5 documentation.
+NOTE: this script has not been run in Houdini. The Copernicus node type
+names (copnet, subnet, file, output) and the File COP's parameter names
+come from the Houdini 20.5 documentation.
 """
 
 import os

@@ -65,9 +65,9 @@ def state():
     return _state
 
 
-def _check_main_thread(what):
+def _check_main_thread(operation):
     if threading.get_ident() != _state.main_thread:
-        raise RuntimeError("%s was called from a background thread; use hou.ui.postEventCallback" % what)
+        raise RuntimeError("%s was called from a background thread; use hou.ui.postEventCallback" % operation)
 
 
 class Parm:

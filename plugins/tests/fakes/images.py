@@ -82,6 +82,7 @@ def read_exr(path):
     magic, _version = struct.unpack_from("<ii", data, 0)
     if magic != EXR_MAGIC:
         raise ValueError("%s is not an EXR file" % path)
+
     position = 8
     attributes = {}
     while data[position] != 0:
@@ -92,10 +93,12 @@ def read_exr(path):
         attributes[name] = data[kind_end + 5 : kind_end + 5 + size]
         position = kind_end + 5 + size
     position += 1
+
     if attributes["compression"] != b"\0":
         raise ValueError("read_exr reads only uncompressed files")
     xmin, ymin, xmax, ymax = struct.unpack("<iiii", attributes["dataWindow"])
     width, height = xmax - xmin + 1, ymax - ymin + 1
+
     names = []
     channels = attributes["channels"]
     cursor = 0
@@ -103,6 +106,7 @@ def read_exr(path):
         end = channels.index(b"\0", cursor)
         names.append(channels[cursor:end].decode())
         cursor = end + 1 + 16
+
     position += 8 * height
     rows = []
     for _ in range(height):

@@ -56,9 +56,9 @@ def state():
     return _state
 
 
-def _check_main_thread(what):
+def _check_main_thread(operation):
     if threading.get_ident() != _state.main_thread:
-        raise RuntimeError("%s was called from a background thread; use nuke.executeInMainThread" % what)
+        raise RuntimeError("%s was called from a background thread; use nuke.executeInMainThread" % operation)
 
 
 # Knobs

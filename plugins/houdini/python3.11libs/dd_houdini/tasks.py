@@ -39,7 +39,7 @@ MENU_CACHE_SECONDS = 60.0
 
 
 class AssetKind:
-    """What differs between the three assets: domain, inputs and output parameter."""
+    """Domain, inputs and output parameter of one of the three assets."""
 
     def __init__(self, name, domain, inputs, output_parm=None, optimizer=None):
         self.name = name
@@ -296,7 +296,7 @@ def resume_all(nodes):
 
 
 class _OutputPlan:
-    """Where a task's result goes, decided on the main thread before polling."""
+    """Destination of a task's result, decided on the main thread before polling."""
 
     def __init__(self, folder, stem, frame):
         self.folder = folder

@@ -241,7 +241,7 @@ def resume_all():
 
 
 class _OutputPlan:
-    """Where a task's result goes, decided on the main thread before polling."""
+    """Destination of a task's result, decided on the main thread before polling."""
 
     def __init__(self, folder, stem, frame, use_exr):
         self.folder = folder

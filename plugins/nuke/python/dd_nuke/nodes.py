@@ -13,7 +13,7 @@ LOG = logging.getLogger("ddiffusion.nuke")
 
 
 class NodeKind:
-    """What differs between the three nodes: domain, inputs and defaults."""
+    """Domain, inputs and defaults of one of the three nodes."""
 
     def __init__(self, name, domain, inputs, prompt, width=None, height=None, optimizer=None, preferred_models=()):
         self.name = name
