@@ -227,3 +227,28 @@ def test_asset_specs_match_module(houdini_session):
             if parm.callback:
                 function = parm.callback.rsplit("tasks.", 1)[1].split("(")[0]
                 assert callable(getattr(tasks, function)), function
+
+
+def test_video_result_and_start_frame(houdini_session, fast_polling, asset, tmp_path, monkeypatch):
+    from test_nuke_video import MOVIE, VideoApi
+
+    hou = houdini_session
+    api = VideoApi()
+    monkeypatch.setenv("DDIFFUSION_API_ADDRESS", api.address)
+    monkeypatch.setenv("DDIFFUSION_API_KEY", "dd_test_key")
+    try:
+        node = new_asset(hou, interface.VIDEO, "DDVideo1")
+        assert node.parm("model").evalAsString() == "mock-video"
+        node.setInput(0, small_file(hou, tmp_path, asset, "plate", "inpaint.png"))
+        node.parm("generate").pressButton()
+        hou.wait_for(lambda: status(node) in ("SUCCESS", "FAILURE"), timeout=30)
+    finally:
+        api.close()
+
+    assert status(node) == "SUCCESS", node.parm("logs").evalAsString()
+    assert api.requests[0]["num_frames"] == 48
+    assert "image" in api.requests[0]
+    with open(os.path.join(output_folder(hou, node), "DDVideo1.mp4"), "rb") as movie:
+        assert movie.read() == MOVIE
+    assert node.parm("output_video_path").evalAsString() == "$HIP/deferred-diffusion/DDVideo1/DDVideo1.mp4"
+    assert node.parm("video_start_frame").evalAsInt() == 1001

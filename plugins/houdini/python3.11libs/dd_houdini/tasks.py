@@ -130,7 +130,8 @@ def model_menu(domain, node=None, parm_name="model"):
     cached = _MENU_CACHE.get(domain)
     if cached is None or time.monotonic() - cached[0] > MENU_CACHE_SECONDS:
         try:
-            with ApiClient(connect_timeout=2.0) as client:
+            # Menu scripts run on the UI thread, so the request gets short limits.
+            with ApiClient(timeout=5.0, connect_timeout=2.0) as client:
                 models = client.list_models(domain)
             cached = (time.monotonic(), models)
             _MENU_CACHE[domain] = cached

@@ -201,7 +201,7 @@ def refresh_models(group):
     if group.knob("text_model") is not None:
         menus.append(("text_model", "texts"))
     try:
-        with ApiClient() as client:
+        with ApiClient(timeout=5.0, connect_timeout=2.0) as client:
             for knob_name, domain in menus:
                 entries = menu_entries(client.list_models(domain))
                 knob = group[knob_name]
@@ -372,6 +372,8 @@ def _load_image(group, plan, png_path):
     extension = "png"
     colorspace = capture.SRGB
     if plan.use_exr:
+        # NOTE: the server writes 8-bit PNG only, so this EXR is a linear float
+        # copy of that PNG and carries no more precision than it.
         extension = "exr"
         colorspace = capture.LINEAR
         exr_path = files.frame_file(plan.folder, plan.stem, plan.frame, "exr")

@@ -44,7 +44,9 @@ def render_still(group, input_name, path, frame, as_exr=False):
         try:
             write.setInput(0, source)
             write["file"].setValue(_nuke_path(path))
-            write["channels"].setValue("rgba" if input_name == "mask" else "rgb")
+            # The server reads a mask's RGB luminance, so a matte held only in
+            # alpha (a Roto's output) needs a Shuffle alpha to rgb in front.
+            write["channels"].setValue("rgb")
             if as_exr:
                 write["file_type"].setValue("exr")
                 write["datatype"].setValue("32 bit float")

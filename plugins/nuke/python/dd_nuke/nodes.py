@@ -68,7 +68,8 @@ def fetch_menu(domain):
     still be created offline; Refresh Models fills the menu later.
     """
     try:
-        with ApiClient() as client:
+        # This runs on the UI thread, so the request gets short limits.
+        with ApiClient(timeout=5.0, connect_timeout=2.0) as client:
             return menu_entries(client.list_models(domain))
     except ApiError as error:
         LOG.warning("could not list %s models: %s", domain, error.message)
