@@ -181,6 +181,10 @@ def optimize(group):
         else:
             _fail(group, "Prompt optimisation ended with %s: %s" % (state.status, state.error_message or "no text"))
 
+    def failed(message):
+        _RUNNERS.pop(key, None)
+        _fail(group, message)
+
     _show(group, "PENDING", "[OPTIMIZING]")
     task = TaskRunner(
         "texts",
@@ -188,7 +192,7 @@ def optimize(group):
         SCHEDULES["optimize"],
         fields=fields,
         on_finished=_guarded(group, key, finished),
-        on_error=_guarded(group, key, lambda message: (_RUNNERS.pop(key, None), _fail(group, message))),
+        on_error=_guarded(group, key, failed),
     )
     _RUNNERS[key] = task
     task.start()
