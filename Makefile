@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 BIND ?= 127.0.0.1:5000
 
-.PHONY: deps build run test bench lint clean
+.PHONY: deps build run test plugin-test generate-clients bench lint clean
 
 deps:
 	./scripts/install-deps.sh
@@ -21,6 +21,17 @@ run: build
 # real server binary on 127.0.0.1.
 test: deps
 	./scripts/run-tests.sh
+
+# Runs only the Nuke and Houdini plug-in tests (Python, against the debug binary).
+plugin-test: deps
+	$(CARGO) build --locked -p ddiffusion-server
+	./scripts/plugin-tests.sh
+
+# Regenerates the plug-ins' Python client from the server's OpenAPI document;
+# run it after changing a route or a schema, and commit the result.
+generate-clients:
+	$(CARGO) build --locked -p ddiffusion-server
+	./plugins/generate-client.sh
 
 # Measures queue overhead, poll throughput, start time and idle memory, side
 # by side with a FastAPI + Celery + Redis reference; see docs/benchmarks.md.

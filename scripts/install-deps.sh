@@ -22,6 +22,11 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if [ ! -e /etc/ssl/certs/ca-certificates.crt ]; then
     missing+=(ca-certificates)
 fi
+# Python runs the Nuke and Houdini plug-in tests in a virtual environment.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
 fi
