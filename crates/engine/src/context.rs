@@ -62,6 +62,8 @@ pub struct JobContext {
     pub(crate) storage: PathBuf,
     pub(crate) token: CancellationToken,
     pub(crate) updates: mpsc::UnboundedSender<Update>,
+    pub(crate) external_ref: Option<String>,
+    pub(crate) pool: sqlx::SqlitePool,
 }
 
 impl JobContext {
@@ -111,6 +113,25 @@ impl JobContext {
             token: self.token.clone(),
             updates: self.updates.clone(),
         }
+    }
+
+    /// Returns the reference stored by [`JobContext::set_external_ref`] in an
+    /// earlier run of this job, before a server restart.
+    pub fn external_ref(&self) -> Option<&str> {
+        self.external_ref.as_deref()
+    }
+
+    /// Stores the job's reference at another service (a provider's
+    /// prediction id, a remote job id) with the job, so that a run after a
+    /// restart can resume that work instead of starting it again.
+    pub async fn set_external_ref(&self, reference: &str) -> Result<(), JobError> {
+        sqlx::query("UPDATE jobs SET external_ref = ? WHERE id = ?")
+            .bind(reference)
+            .bind(self.id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|error| JobError::Failed(format!("storing the job's external reference failed: {error}")))?;
+        Ok(())
     }
 
     /// Resolves a path relative to the storage folder.

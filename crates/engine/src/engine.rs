@@ -706,6 +706,8 @@ impl Engine {
                     storage: self.inner.config.storage.clone(),
                     token: token.clone(),
                     updates: updates.clone(),
+                    external_ref: job.external_ref.clone(),
+                    pool: self.inner.pool.clone(),
                 };
                 run_with_limit(executor, ctx, token.clone(), time_limit).await
             }

@@ -94,6 +94,8 @@ pub struct JobRecord {
     pub user_id: String,
     pub machine_id: String,
     pub client_addr: Option<String>,
+    /// The job's reference at another service; see [`crate::JobContext::set_external_ref`].
+    pub external_ref: Option<String>,
 }
 
 impl JobRecord {
@@ -172,7 +174,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
 
 pub(crate) const SELECT_JOB: &str = "SELECT seq, id, domain, model, lane, request, status, priority, created_at, \
      started_at, finished_at, attempts, error, outputs, output_text, inputs, progress, key_id, key_name, user_id, \
-     machine_id, client_addr FROM jobs";
+     machine_id, client_addr, external_ref FROM jobs";
 
 pub(crate) async fn fetch_job(pool: &SqlitePool, id: &str) -> Result<Option<JobRecord>, sqlx::Error> {
     sqlx::query_as::<_, JobRecord>(&format!("{SELECT_JOB} WHERE id = ?"))

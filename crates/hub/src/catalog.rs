@@ -46,6 +46,18 @@ pub struct ModelEntry {
     pub inpainting: bool,
     #[serde(default)]
     pub references: bool,
+    #[serde(default)]
+    pub text_to_video: bool,
+    #[serde(default)]
+    pub image_to_video: bool,
+    #[serde(default)]
+    pub video_to_video: bool,
+    /// The video model takes a last frame (`last_image`).
+    #[serde(default)]
+    pub last_image: bool,
+    /// The video model can generate sound (`generate_audio`).
+    #[serde(default)]
+    pub audio: bool,
     /// Hugging Face repository of the weights.
     #[serde(default)]
     pub repo: Option<String>,
@@ -114,6 +126,29 @@ impl ModelEntry {
             description: self.description.clone(),
         }
     }
+
+    /// Information in the contract's `VideosModelInfo` shape.
+    pub fn videos_info(&self) -> protocol::videos::VideosModelInfo {
+        protocol::videos::VideosModelInfo {
+            external: self.provider != Provider::Local,
+            provider: self.provider,
+            text_to_video: self.text_to_video,
+            image_to_video: self.image_to_video,
+            video_to_video: self.video_to_video,
+            last_image: self.last_image,
+            audio: self.audio,
+            description: self.description.clone(),
+        }
+    }
+
+    /// Information in the contract's `TextsModelInfo` shape.
+    pub fn texts_info(&self) -> protocol::texts::TextsModelInfo {
+        protocol::texts::TextsModelInfo {
+            provider: self.provider,
+            external: self.provider != Provider::Local,
+            description: self.description.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,7 +166,8 @@ pub enum CatalogError {
     Read { path: String, error: std::io::Error },
 }
 
-/// Models by name, in the order the files list them.
+/// Models by domain and name, in the order the files list them. A name may
+/// appear once per domain (`runway-gen-4` is an image and a video model).
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     entries: Vec<ModelEntry>,
@@ -146,10 +182,10 @@ impl Catalog {
         })?;
         let mut catalog = Self::default();
         for entry in file.model {
-            if catalog.get(&entry.name).is_some() {
+            if catalog.get_in(entry.domain, &entry.name).is_some() {
                 return Err(CatalogError::Invalid {
                     source_name: source_name.to_owned(),
-                    message: format!("model {} is listed twice", entry.name),
+                    message: format!("model {} is listed twice for {}", entry.name, entry.domain),
                 });
             }
             catalog.entries.push(entry);
@@ -171,18 +207,30 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// Adds the entries of `other`, replacing entries with the same name.
+    /// Adds the entries of `other`, replacing entries with the same domain and name.
     pub fn merge(&mut self, other: Catalog) {
         for entry in other.entries {
-            match self.entries.iter_mut().find(|existing| existing.name == entry.name) {
+            let same = |existing: &&mut ModelEntry| existing.name == entry.name && existing.domain == entry.domain;
+            match self.entries.iter_mut().find(same) {
                 Some(existing) => *existing = entry,
                 None => self.entries.push(entry),
             }
         }
     }
 
+    /// Returns the first model named `name`, a local one before an external one.
     pub fn get(&self, name: &str) -> Option<&ModelEntry> {
-        self.entries.iter().find(|entry| entry.name == name)
+        let named = || self.entries.iter().filter(move |entry| entry.name == name);
+        named()
+            .find(|entry| entry.provider == Provider::Local)
+            .or_else(|| named().next())
+    }
+
+    /// Returns the model named `name` in `domain`.
+    pub fn get_in(&self, domain: Domain, name: &str) -> Option<&ModelEntry> {
+        self.entries
+            .iter()
+            .find(|entry| entry.domain == domain && entry.name == name)
     }
 
     pub fn entries(&self) -> &[ModelEntry] {

@@ -258,6 +258,16 @@ async fn create<R: DomainRequest>(
             "enum",
         ));
     }
+    if let Some(variable) = info.as_ref().and_then(|info| missing_key(&state, info)) {
+        errors.push(ValidationError::field(
+            "model",
+            format!(
+                "model {model:?} runs at an external provider that has no API key on this server; set {variable} \
+                 in the server's environment (or add the key in the settings) and restart it"
+            ),
+            "value_error",
+        ));
+    }
     errors.extend(request.validate(info.as_ref()));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -448,7 +458,26 @@ async fn delete(state: &AppState, domain: Domain, id: &str) -> Result<Json<Delet
 }
 
 fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "models": state.catalog.list(domain) }))
+    let mut models = state.catalog.list(domain);
+    // External models whose provider has no key say so in their description.
+    for info in models.values_mut() {
+        if let Some(variable) = missing_key(state, info) {
+            let description = info
+                .get("description")
+                .and_then(|value| value.as_str())
+                .unwrap_or_default();
+            info["description"] = serde_json::json!(format!("{description} (not configured: set {variable})")
+                .trim_start()
+                .to_owned());
+        }
+    }
+    Json(serde_json::json!({ "models": models }))
+}
+
+/// Returns the environment variable to set when the model's provider has no key.
+fn missing_key(state: &AppState, info: &serde_json::Value) -> Option<&'static str> {
+    let provider: protocol::Provider = serde_json::from_value(info.get("provider")?.clone()).ok()?;
+    state.provider_keys.missing(provider)
 }
 
 macro_rules! domain_handlers {

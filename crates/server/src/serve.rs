@@ -60,8 +60,62 @@ fn register_catalogue(state: &mut AppState, paths: &Paths) -> anyhow::Result<()>
         );
         tracing::info!(model = %entry.name, installed = cache.is_installed(entry), "local model registered");
     }
+    register_external(state, &catalog);
     state.models = Arc::new(catalog);
     Ok(())
+}
+
+/// Registers the external models of the catalogue that `crates/providers` runs, on the external lane.
+fn register_external(state: &mut AppState, catalog: &hub::Catalog) {
+    use protocol::{Domain, Provider};
+
+    let config = Arc::new(providers::ProviderConfig::from_env());
+    state.provider_keys = config.keys.clone();
+    for entry in catalog
+        .entries()
+        .iter()
+        .filter(|entry| entry.provider != Provider::Local)
+    {
+        let name = entry.name.as_str();
+        let registered = match entry.domain {
+            Domain::Images if providers::images::MODELS.contains(&name) => {
+                let executor = providers::images::ImagesExecutor::new(name, config.clone());
+                state.register_model(
+                    Domain::Images,
+                    name,
+                    entry.images_info(),
+                    "external",
+                    Arc::new(executor),
+                );
+                true
+            }
+            Domain::Videos if providers::videos::MODELS.contains(&name) => {
+                let executor = providers::videos::VideosExecutor::new(name, config.clone());
+                state.register_model(
+                    Domain::Videos,
+                    name,
+                    entry.videos_info(),
+                    "external",
+                    Arc::new(executor),
+                );
+                true
+            }
+            Domain::Texts => match providers::texts::TextsExecutor::new(name, config.clone()) {
+                Some(executor) => {
+                    state.register_model(Domain::Texts, name, entry.texts_info(), "external", Arc::new(executor));
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        if registered {
+            let configured = state.provider_keys.missing(entry.provider).is_none();
+            tracing::info!(model = %name, domain = %entry.domain, provider = ?entry.provider, configured, "external model registered");
+        } else {
+            tracing::warn!(model = %name, domain = %entry.domain, "catalogue lists an external model this build cannot run");
+        }
+    }
 }
 
 /// Drops loaded pipelines once they have been idle for the keep-alive.

@@ -56,6 +56,8 @@ pub struct AppState {
     pub cache: hub::HfCache,
     /// Model downloads started through the API.
     pub pulls: crate::pulls::Pulls,
+    /// API keys of the external providers; never logged or returned.
+    pub provider_keys: providers::Keys,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             models: Arc::new(hub::Catalog::default()),
             cache: hub::HfCache::from_env(),
             pulls: crate::pulls::Pulls::default(),
+            provider_keys: providers::Keys::default(),
             settings: Arc::new(settings),
         }
     }

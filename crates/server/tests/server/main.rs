@@ -14,5 +14,6 @@ mod lifecycle;
 mod limits;
 mod load;
 mod local_images;
+mod providers;
 mod retention;
 mod security;
