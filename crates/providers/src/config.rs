@@ -97,8 +97,9 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// Reads keys and base URLs from the environment. `DDIFFUSION_PROVIDER_POLL_MS`
-    /// and `DDIFFUSION_PROVIDER_RETRY_MS` shorten the waits (tests use them).
+    /// Reads keys and base URLs from the environment. `DDIFFUSION_PROVIDER_POLL_MS`,
+    /// `DDIFFUSION_PROVIDER_RETRY_MS` and `DDIFFUSION_PROVIDER_TIMEOUT_MS` change
+    /// the waits (tests shorten them).
     pub fn from_env() -> Self {
         let base = |variable: &str, default: &str| {
             std::env::var(variable)
@@ -123,7 +124,7 @@ impl ProviderConfig {
             poll_interval: millis("DDIFFUSION_PROVIDER_POLL_MS", 3000),
             retry_base: millis("DDIFFUSION_PROVIDER_RETRY_MS", 1000),
             attempts: 5,
-            request_timeout: Duration::from_secs(120),
+            request_timeout: millis("DDIFFUSION_PROVIDER_TIMEOUT_MS", 120_000),
             poll_grace: Duration::from_secs(120),
         }
     }

@@ -55,6 +55,24 @@ pub struct Settings {
     /// Downloads a local model's missing files when a job needs them and the
     /// Hugging Face Hub is reachable (not with HF_HUB_OFFLINE=1).
     pub auto_download: bool,
+    /// OpenAI API key, used when `OPENAI_API_KEY` is not set. Keep the
+    /// configuration file readable by its owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub openai_api_key: Option<Secret>,
+    /// Replicate API token, used when `REPLICATE_API_TOKEN` is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicate_api_token: Option<Secret>,
+}
+
+/// A setting that is never printed: its `Debug` form is `<secret>`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("<secret>")
+    }
 }
 
 impl Default for Settings {
@@ -78,6 +96,8 @@ impl Default for Settings {
             memory_budget_gb: 0.0,
             keep_alive_seconds: 300,
             auto_download: true,
+            openai_api_key: None,
+            replicate_api_token: None,
         }
     }
 }

@@ -70,6 +70,17 @@ fn register_external(state: &mut AppState, catalog: &hub::Catalog) {
     use protocol::{Domain, Provider};
 
     let config = Arc::new(providers::ProviderConfig::from_env());
+    // The environment wins over the configuration file.
+    let from_settings = [
+        (Provider::Openai, &state.settings.openai_api_key),
+        (Provider::Replicate, &state.settings.replicate_api_token),
+    ];
+    for (provider, key) in from_settings {
+        if config.keys.missing(provider).is_some() {
+            let key = key.as_ref().map(|secret| secret.0.trim().to_owned());
+            config.keys.set(provider, key.filter(|key| !key.is_empty()));
+        }
+    }
     state.provider_keys = config.keys.clone();
     for entry in catalog
         .entries()

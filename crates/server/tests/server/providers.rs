@@ -6,7 +6,7 @@
 //! logs and output URLs (served by the stand-in too). Markers in a prompt
 //! make it fail: `[429]` rate-limits the first create with `Retry-After`,
 //! `[500]` answers 500 twice, `[400]` rejects the input, `[badjson]` answers
-//! malformed JSON, `[fail]` fails the prediction, `[empty]` succeeds without
+//! malformed JSON, `[hang]` answers after 2 s, `[fail]` fails the prediction, `[empty]` succeeds without
 //! output, `[expired]` gives an output URL that is gone, and `[slow]` keeps
 //! the prediction processing until the test releases it.
 
@@ -192,6 +192,9 @@ async fn replicate_create(
         .to_owned();
     mock.record(&format!("/replicate/models/{model}"), body.clone());
     let attempt = mock.attempt(&format!("create {prompt}"));
+    if prompt.contains("[hang]") {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
     if prompt.contains("[429]") && attempt == 1 {
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -808,4 +811,111 @@ async fn missing_keys_are_named() {
         "{answer}"
     );
     assert!(!server.log().contains(OPENAI_KEY), "keys never reach the log");
+}
+
+#[tokio::test]
+async fn hung_provider_times_out() {
+    let mock = Mock::start().await;
+    let mut env = mock.env();
+    env.push(("DDIFFUSION_PROVIDER_TIMEOUT_MS".into(), "300".into()));
+    let pairs: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let server = Server::start_with_env("", &pairs);
+    let job = run(
+        &server,
+        Domain::Images,
+        json!({"model": "gemini-2", "prompt": "wait [hang]"}),
+    )
+    .await;
+    assert_eq!(job.status, TaskStatus::Failure);
+    let message = job.error_message.unwrap_or_default();
+    assert!(message.contains("timed out"), "{message}");
+    assert_eq!(
+        mock.received("gemini-2.5-flash-image").len(),
+        5,
+        "each attempt timed out and was retried"
+    );
+}
+
+#[tokio::test]
+async fn keys_from_the_configuration_file() {
+    let mock = Mock::start().await;
+    let env: Vec<(String, String)> = mock
+        .env()
+        .into_iter()
+        .filter(|(name, _)| name != "REPLICATE_API_TOKEN")
+        .collect();
+    let pairs: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let config = format!("replicate_api_token = \"{REPLICATE_TOKEN}\"\n");
+    let server = Server::start_with_env(&config, &pairs);
+    let job = run(
+        &server,
+        Domain::Images,
+        json!({"model": "flux-1-pro", "prompt": "a gate"}),
+    )
+    .await;
+    assert_eq!(job.status, TaskStatus::Success, "{job:?}");
+    assert!(!server.log().contains(REPLICATE_TOKEN), "keys never reach the log");
+}
+
+#[tokio::test]
+async fn submit_cli_runs_each_domain() {
+    let mock = Mock::start().await;
+    let server = server(&mock);
+    let out = tempfile::tempdir().unwrap();
+    let plate = out.path().join("plate.png");
+    std::fs::write(&plate, png(32, 18)).unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["images", "--model", "flux-1-pro", "--prompt", "a lighthouse"],
+        vec![
+            "texts",
+            "--model",
+            "gpt-4o",
+            "--prompt",
+            "describe",
+            "--image",
+            plate.to_str().unwrap(),
+        ],
+        vec![
+            "videos",
+            "--model",
+            "veo-3",
+            "--prompt",
+            "waves",
+            "--image",
+            plate.to_str().unwrap(),
+        ],
+    ];
+    for args in cases {
+        let output = tokio::process::Command::new(crate::harness::binary())
+            .arg("submit")
+            .args(&args)
+            .arg("--out")
+            .arg(out.path())
+            .env("DDIFFUSION_API_ADDRESS", &server.base)
+            .env("DDIFFUSION_API_KEY", &server.key)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        match args[0] {
+            "texts" => assert!(stdout.contains("A calm harbour at dusk."), "{stdout}"),
+            domain => {
+                let written = std::path::PathBuf::from(stdout.trim());
+                let extension = if domain == "images" { "png" } else { "mp4" };
+                assert_eq!(written.extension().unwrap(), extension, "{stdout}");
+                assert!(std::fs::metadata(&written).unwrap().len() > 0);
+            }
+        }
+    }
 }
