@@ -103,6 +103,13 @@ pub struct NewJob {
     /// Higher runs first within a lane; equal priorities run in submission order.
     pub priority: i64,
     pub identity: Identity,
+    /// Runs the job on this lane with the lane's executor (see
+    /// [`Engine::register_lane_executor`]) instead of the model's.
+    pub lane: Option<String>,
+    /// Initial value of the job's external reference.
+    pub external_ref: Option<String>,
+    /// A second submission with the same key returns the first job.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +126,8 @@ pub enum EngineError {
 pub enum SubmitError {
     #[error("model {model} is not available for {domain} on this server")]
     UnknownModel { domain: Domain, model: String },
+    #[error("lane {lane} has no executor on this server")]
+    UnknownLane { lane: String },
     #[error("{waiting} jobs are waiting, which is the backlog limit of {limit}; retry later or raise backlog_limit in config.toml")]
     Backlog { waiting: i64, limit: i64 },
     #[error(transparent)]
@@ -165,6 +174,8 @@ struct Inner {
     config: EngineConfig,
     lanes: HashMap<String, Arc<Lane>>,
     executors: RwLock<HashMap<(Domain, String), Registration>>,
+    /// Executors that run every job of a lane, whatever its model.
+    lane_executors: RwLock<HashMap<String, Arc<dyn Executor>>>,
     running: Mutex<HashMap<Uuid, RunningJob>>,
     events: broadcast::Sender<JobEvent>,
     shutdown: CancellationToken,
@@ -207,6 +218,7 @@ impl Engine {
             config,
             lanes,
             executors: RwLock::new(HashMap::new()),
+            lane_executors: RwLock::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
             events,
             shutdown: CancellationToken::new(),
@@ -232,6 +244,16 @@ impl Engine {
             .write()
             .unwrap()
             .insert((domain, model.to_owned()), registration);
+    }
+
+    /// Runs every job submitted with `lane` set to this lane on `executor`.
+    pub fn register_lane_executor(&self, lane: &str, executor: Arc<dyn Executor>) {
+        assert!(self.inner.lanes.contains_key(lane), "lane {lane} is not configured");
+        self.inner
+            .lane_executors
+            .write()
+            .unwrap()
+            .insert(lane.to_owned(), executor);
     }
 
     /// Returns the lane of a registered model.
@@ -305,17 +327,36 @@ impl Engine {
 
     /// Stores a job and queues it. The row is committed when this returns.
     pub async fn submit(&self, job: NewJob) -> Result<JobRecord, SubmitError> {
-        let Some(lane) = self.lane_of(job.domain, &job.model) else {
-            return Err(SubmitError::UnknownModel {
-                domain: job.domain,
-                model: job.model,
-            });
+        let lane = match &job.lane {
+            Some(lane) if self.inner.lane_executors.read().unwrap().contains_key(lane) => lane.clone(),
+            Some(lane) => return Err(SubmitError::UnknownLane { lane: lane.clone() }),
+            None => match self.lane_of(job.domain, &job.model) {
+                Some(lane) => lane,
+                None => {
+                    return Err(SubmitError::UnknownModel {
+                        domain: job.domain,
+                        model: job.model,
+                    })
+                }
+            },
         };
+        if let Some(key) = &job.idempotency_key {
+            let existing = sqlx::query_scalar::<_, String>("SELECT id FROM jobs WHERE idempotency_key = ?")
+                .bind(key)
+                .fetch_optional(&self.inner.pool)
+                .await?;
+            if let Some(id) = existing {
+                let record = store::fetch_job(&self.inner.pool, &id)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?;
+                return Ok(record);
+            }
+        }
         let limit = self.inner.config.backlog_limit;
         let inserted = sqlx::query(
             "INSERT INTO jobs (id, domain, model, lane, request, status, priority, created_at, inputs, key_id, \
-               key_name, user_id, machine_id, client_addr) \
-             SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ? \
+               key_name, user_id, machine_id, client_addr, external_ref, idempotency_key) \
+             SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
              WHERE (SELECT COUNT(*) FROM jobs WHERE status = 'queued') < ?",
         )
         .bind(job.id.to_string())
@@ -331,6 +372,8 @@ impl Engine {
         .bind(&job.identity.user_id)
         .bind(&job.identity.machine_id)
         .bind(&job.identity.client_addr)
+        .bind(&job.external_ref)
+        .bind(&job.idempotency_key)
         .bind(limit)
         .execute(&self.inner.pool)
         .await?;
@@ -672,16 +715,18 @@ impl Engine {
     async fn run(&self, (job, token): (JobRecord, CancellationToken), lane: &str, time_limit: Option<Duration>) {
         let id = job.uuid();
         self.publish_state(&job).await;
-        let executor = self
-            .inner
-            .executors
-            .read()
-            .unwrap()
-            .get(&(
-                protocol::Domain::parse(&job.domain).unwrap_or(Domain::Images),
-                job.model.clone(),
-            ))
-            .map(|registration| registration.executor.clone());
+        let lane_executor = self.inner.lane_executors.read().unwrap().get(&job.lane).cloned();
+        let executor = lane_executor.or_else(|| {
+            self.inner
+                .executors
+                .read()
+                .unwrap()
+                .get(&(
+                    protocol::Domain::parse(&job.domain).unwrap_or(Domain::Images),
+                    job.model.clone(),
+                ))
+                .map(|registration| registration.executor.clone())
+        });
 
         let (updates, receiver) = mpsc::unbounded_channel();
         let writer = tokio::spawn(self.clone().write_updates(id, receiver));

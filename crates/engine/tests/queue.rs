@@ -42,6 +42,9 @@ fn job(label: &str, priority: i64) -> NewJob {
         inputs: Vec::new(),
         priority,
         identity: Identity::default(),
+        lane: None,
+        external_ref: None,
+        idempotency_key: None,
     }
 }
 
@@ -148,4 +151,59 @@ async fn failure_is_recorded_with_message_and_event() {
         }
     }
     assert!(saw_failure, "a FAILURE state event is published");
+}
+
+/// Writes the job's external reference into its output, to show what a lane executor sees.
+struct EchoReference;
+
+impl Executor for EchoReference {
+    fn run(&self, ctx: JobContext) -> ExecutorFuture<'_> {
+        Box::pin(async move {
+            Ok(JobOutput {
+                files: Vec::new(),
+                text: Some(format!("{} {}", ctx.model, ctx.external_ref().unwrap_or("none"))),
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn lane_executor_runs_jobs_sent_to_its_lane() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path());
+    config.lanes.push(ddiffusion_engine::LaneConfig {
+        name: "remote".into(),
+        concurrency: 2,
+        time_limit: None,
+    });
+    let engine = Engine::open(config).await.unwrap();
+    engine.register_lane_executor("remote", Arc::new(EchoReference));
+    engine.start().await.unwrap();
+
+    let mut forwarded = job("x", 0);
+    forwarded.lane = Some("remote".into());
+    forwarded.external_ref = Some("remote:gpu-box".into());
+    forwarded.idempotency_key = Some("forward-1".into());
+    let first = engine.submit(forwarded.clone()).await.unwrap();
+    assert_eq!(first.lane, "remote");
+
+    // A retried submission with the same key finds the first job.
+    let mut again = forwarded.clone();
+    again.id = Uuid::new_v4();
+    let second = engine.submit(again).await.unwrap();
+    assert_eq!(second.id, first.id);
+    assert_eq!(engine.list(None, None, 0, 10).await.unwrap().total, 1);
+
+    wait_state(&engine, forwarded.id, JobState::Done).await;
+    let done = engine.job(forwarded.id).await.unwrap().unwrap();
+    assert_eq!(done.output_text.as_deref(), Some("recorder remote:gpu-box"));
+
+    let mut unknown = job("y", 0);
+    unknown.lane = Some("nowhere".into());
+    assert!(engine
+        .submit(unknown)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("lane nowhere"));
 }

@@ -37,6 +37,7 @@ pub fn build(state: AppState) -> Router {
     let with_key = routes::router()
         .merge(extra::router())
         .merge(crate::pulls::router())
+        .merge(crate::profile_routes::router())
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));
     let with_admin_key = admin::router().route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let open = docs::router().route("/api/files/{*file_id}", get(files::get_file));

@@ -62,6 +62,14 @@ pub struct Settings {
     /// Replicate API token, used when `REPLICATE_API_TOKEN` is not set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicate_api_token: Option<Secret>,
+    /// Jobs forwarded to remote profiles that run at once.
+    pub remote_concurrency: usize,
+    /// Milliseconds between two polls of a forwarded job.
+    pub remote_poll_ms: u64,
+    /// Seconds an unreachable remote is retried before a forwarded job fails at submission.
+    pub remote_submit_timeout_seconds: u64,
+    /// Seconds a remote may stop answering mid-job before the forwarded job fails.
+    pub remote_lost_timeout_seconds: u64,
 }
 
 /// A setting that is never printed: its `Debug` form is `<secret>`.
@@ -98,6 +106,10 @@ impl Default for Settings {
             auto_download: true,
             openai_api_key: None,
             replicate_api_token: None,
+            remote_concurrency: 8,
+            remote_poll_ms: 1000,
+            remote_submit_timeout_seconds: 60,
+            remote_lost_timeout_seconds: 300,
         }
     }
 }
@@ -132,8 +144,8 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        if self.local_concurrency == 0 || self.external_concurrency == 0 {
-            bail!("local_concurrency and external_concurrency must be at least 1");
+        if self.local_concurrency == 0 || self.external_concurrency == 0 || self.remote_concurrency == 0 {
+            bail!("local_concurrency, external_concurrency and remote_concurrency must be at least 1");
         }
         if self.backlog_limit < 1 {
             bail!("backlog_limit is {}, but it must be at least 1", self.backlog_limit);
@@ -175,6 +187,12 @@ impl Settings {
                 name: "external".into(),
                 concurrency: self.external_concurrency,
                 time_limit: limit(self.external_time_limit_seconds),
+            },
+            // The remote server applies its own time limits.
+            LaneConfig {
+                name: crate::remote::REMOTE_LANE.into(),
+                concurrency: self.remote_concurrency,
+                time_limit: None,
             },
         ];
         config.backlog_limit = self.backlog_limit;
@@ -245,6 +263,11 @@ impl Paths {
     }
 
     /// User catalogue that adds to or overrides the shipped `models.toml`.
+    /// `profiles.toml`, next to the configuration file.
+    pub fn profiles(&self) -> PathBuf {
+        self.config_file.with_file_name("profiles.toml")
+    }
+
     pub fn user_models(&self) -> PathBuf {
         self.config_file.with_file_name("models.toml")
     }

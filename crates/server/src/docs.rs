@@ -47,6 +47,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document.merge(crate::admin::AdminApi::openapi());
     document.merge(crate::extra::ExtraApi::openapi());
     document.merge(crate::pulls::PullsApi::openapi());
+    document.merge(crate::profile_routes::ProfilesApi::openapi());
     document.merge(FilesApi::openapi());
     document
 }

@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: ddiffusion_server::models::ModelsCommand,
     },
+    /// Manage remote server profiles that jobs can be forwarded to.
+    Profiles {
+        #[command(subcommand)]
+        command: ddiffusion_server::profiles::ProfilesCommand,
+    },
     /// Print the OpenAPI document as JSON.
     Openapi,
     /// Developer tools.
@@ -162,6 +167,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}\t{}", entry.name, snapshot.display());
             }
             Ok(())
+        }
+        Command::Profiles { command } => {
+            init_logging("warn");
+            let paths = Paths::resolve(cli.data_dir)?;
+            let profiles = ddiffusion_server::profiles::Profiles::load(&paths.profiles())?;
+            ddiffusion_server::profiles::run(command, &profiles).await
         }
         Command::Openapi => {
             println!("{}", docs::openapi().to_pretty_json()?);

@@ -230,15 +230,134 @@ impl DomainRequest for WorkflowRequest {
     }
 }
 
-/// Validates a request, stores its inputs and queues it.
+/// What a request says about forwarding: the profile it names (the
+/// `target` query parameter or the `x-dd-target` header), the servers it
+/// came through, and the key of a forwarded submission.
+pub struct Forwarding {
+    target: Option<String>,
+    via: Vec<String>,
+    idempotency_key: Option<String>,
+}
+
+impl Forwarding {
+    fn read(headers: &HeaderMap, query: Option<&str>) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        let from_query = query.and_then(|query| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(name, _)| *name == "target")
+                .map(|(_, value)| value.to_owned())
+                .filter(|value| !value.is_empty())
+        });
+        Self {
+            target: from_query.or_else(|| header(crate::remote::TARGET_HEADER)),
+            via: header(crate::remote::VIA_HEADER)
+                .map(|via| {
+                    via.split(',')
+                        .map(|id| id.trim().to_owned())
+                        .filter(|id| !id.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            idempotency_key: header(crate::remote::IDEMPOTENCY_HEADER),
+        }
+    }
+}
+
+/// Returns true if the local model can run here now: it is registered and,
+/// for a local model, its weights are downloaded or can be.
+fn runnable_here(state: &AppState, domain: Domain, model: &str) -> bool {
+    if state.catalog.info(domain, model).is_none() {
+        return false;
+    }
+    match state.models.get_in(domain, model) {
+        Some(entry) if entry.provider == protocol::Provider::Local && entry.architecture.is_some() => {
+            state.cache.is_installed(entry) || (state.settings.auto_download && !state.cache.is_offline())
+        }
+        _ => true,
+    }
+}
+
+/// Chooses where a job runs: the profile the request names, the model's
+/// routing rule, or, when the model cannot run here, the first enabled profile
+/// that lists it. `None` runs it here. Also returns the model information
+/// the request is checked against.
+async fn choose_target(
+    state: &AppState,
+    forwarding: &Forwarding,
+    domain: Domain,
+    model: &str,
+) -> Result<(Option<String>, Option<serde_json::Value>), ApiError> {
+    let local = state.catalog.info(domain, model);
+    let named = match &forwarding.target {
+        Some(target) => Some(target.clone()),
+        None => state.profiles.route(model),
+    };
+    let target = match named {
+        Some(target) => {
+            match state.profiles.get(&target) {
+                Some(profile) if profile.enabled => {}
+                Some(_) => return Err(ApiError::field("target", format!("profile {target:?} is disabled"))),
+                None => {
+                    return Err(ApiError::field(
+                        "target",
+                        format!("no remote profile named {target:?}; GET /api/profiles lists them"),
+                    ))
+                }
+            }
+            Some(target)
+        }
+        None if runnable_here(state, domain, model) => None,
+        None => {
+            let mut found = None;
+            for profile in state.profiles.enabled() {
+                if state.profiles.remote_models(&profile, domain).await.contains_key(model) {
+                    found = Some(profile);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    match target {
+        None => Ok((None, local)),
+        Some(target) => {
+            let remote = state.profiles.remote_models(&target, domain).await.get(model).cloned();
+            // A remote that cannot be listed now is checked against the local information.
+            Ok((Some(target), remote.or(local)))
+        }
+    }
+}
+
+/// Validates a request, stores its inputs and queues it, here or for a remote profile.
 async fn create<R: DomainRequest>(
     state: AppState,
     caller: Caller,
+    forwarding: Forwarding,
     mut request: R,
 ) -> Result<Json<CreatedJob>, ApiError> {
     let domain = R::DOMAIN;
     let model = request.model().to_owned();
-    let info = state.catalog.info(domain, &model);
+    let own_id = state.engine.instance_id().to_owned();
+    if forwarding.via.contains(&own_id) {
+        return Err(ApiError::field(
+            "model",
+            format!(
+                "forwarding loop: this server ({own_id}) already passed this job on (via {}); check the routing \
+                 rules of the remote profiles involved",
+                forwarding.via.join(", ")
+            ),
+        ));
+    }
+    let (target, info) = choose_target(&state, &forwarding, domain, &model).await?;
     let mut errors = Vec::new();
     if info.is_none() {
         let available = state.catalog.names(domain);
@@ -258,7 +377,11 @@ async fn create<R: DomainRequest>(
             "enum",
         ));
     }
-    if let Some(variable) = info.as_ref().and_then(|info| missing_key(&state, info)) {
+    if let Some(variable) = info
+        .as_ref()
+        .filter(|_| target.is_none())
+        .and_then(|info| missing_key(&state, info))
+    {
         errors.push(ValidationError::field(
             "model",
             format!(
@@ -290,6 +413,16 @@ async fn create<R: DomainRequest>(
     }
 
     let request_json = serde_json::to_value(&request).map_err(ApiError::internal)?;
+    let forward = target.map(|profile| {
+        let mut via = forwarding.via.clone();
+        via.push(own_id.clone());
+        let forward = crate::remote::Forward {
+            profile,
+            via,
+            remote_id: None,
+        };
+        serde_json::to_string(&forward).expect("the forward reference serializes")
+    });
     let job = NewJob {
         id,
         domain,
@@ -298,6 +431,9 @@ async fn create<R: DomainRequest>(
         inputs: stored.clone(),
         priority: 0,
         identity: caller.0,
+        lane: forward.as_ref().map(|_| crate::remote::REMOTE_LANE.to_owned()),
+        external_ref: forward,
+        idempotency_key: forwarding.idempotency_key.map(|key| format!("forwarded:{key}")),
     };
     match state.engine.submit(job).await {
         Ok(record) => {
@@ -311,7 +447,9 @@ async fn create<R: DomainRequest>(
             inputs::remove(state.engine.storage_dir(), &stored);
             Err(match error {
                 SubmitError::Backlog { .. } => ApiError::TooManyRequests(error.to_string()),
-                SubmitError::UnknownModel { .. } => ApiError::field("model", error.to_string()),
+                SubmitError::UnknownModel { .. } | SubmitError::UnknownLane { .. } => {
+                    ApiError::field("model", error.to_string())
+                }
                 SubmitError::Engine(error) => ApiError::Internal(format!("Error creating task: {error}")),
             })
         }
@@ -457,8 +595,22 @@ async fn delete(state: &AppState, domain: Domain, id: &str) -> Result<Json<Delet
     Ok(Json(DeleteResponse { id, status, message }))
 }
 
-fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
+async fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
     let mut models = state.catalog.list(domain);
+    // Models that only a remote profile runs are listed with where they run.
+    for profile in state.profiles.enabled() {
+        for (name, mut info) in state.profiles.remote_models(&profile, domain).await {
+            if models.contains_key(&name) {
+                continue;
+            }
+            let description = info
+                .get("description")
+                .and_then(|value| value.as_str())
+                .unwrap_or_default();
+            info["description"] = serde_json::json!(format!("{description} (runs on {profile})").trim_start());
+            models.insert(name, info);
+        }
+    }
     // External models whose provider has no key say so in their description.
     for info in models.values_mut() {
         if let Some(variable) = missing_key(state, info) {
@@ -500,9 +652,12 @@ macro_rules! domain_handlers {
         async fn $create(
             State(state): State<AppState>,
             Extension(caller): Extension<Caller>,
+            headers: HeaderMap,
+            axum::extract::RawQuery(query): axum::extract::RawQuery,
             ValidJson(request): ValidJson<$request>,
         ) -> Result<Json<CreatedJob>, ApiError> {
-            create(state, caller, request).await
+            let forwarding = Forwarding::read(&headers, query.as_deref());
+            create(state, caller, forwarding, request).await
         }
 
         #[utoipa::path(
@@ -595,7 +750,7 @@ domain_handlers!(
     security(("APIKeyHeader" = []))
 )]
 async fn images_list_models(State(state): State<AppState>) -> Json<serde_json::Value> {
-    models(&state, Domain::Images)
+    models(&state, Domain::Images).await
 }
 
 #[utoipa::path(
@@ -604,7 +759,7 @@ async fn images_list_models(State(state): State<AppState>) -> Json<serde_json::V
     security(("APIKeyHeader" = []))
 )]
 async fn texts_list_models(State(state): State<AppState>) -> Json<serde_json::Value> {
-    models(&state, Domain::Texts)
+    models(&state, Domain::Texts).await
 }
 
 #[utoipa::path(
@@ -613,7 +768,7 @@ async fn texts_list_models(State(state): State<AppState>) -> Json<serde_json::Va
     security(("APIKeyHeader" = []))
 )]
 async fn videos_list_models(State(state): State<AppState>) -> Json<serde_json::Value> {
-    models(&state, Domain::Videos)
+    models(&state, Domain::Videos).await
 }
 
 /// Paths of this module for the OpenAPI document.

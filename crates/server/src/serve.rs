@@ -21,7 +21,18 @@ pub async fn open_state(paths: &Paths, settings: Settings) -> anyhow::Result<App
         .await
         .with_context(|| format!("could not open the database in {}", paths.data_dir.display()))?;
     let mut state = AppState::new(engine, settings, admin_key);
+    state.profiles = crate::profiles::Profiles::load(&paths.profiles())?;
     register_catalogue(&mut state, paths)?;
+    let timing = crate::remote::Timing {
+        poll: Duration::from_millis(state.settings.remote_poll_ms.max(10)),
+        submit_window: Duration::from_secs(state.settings.remote_submit_timeout_seconds),
+        lost_window: Duration::from_secs(state.settings.remote_lost_timeout_seconds),
+    };
+    let forwarder =
+        crate::remote::RemoteExecutor::new(state.profiles.clone(), state.engine.storage_dir().to_path_buf(), timing);
+    state
+        .engine
+        .register_lane_executor(crate::remote::REMOTE_LANE, Arc::new(forwarder));
     if state.settings.dev_models {
         crate::dev_models::register(&state);
         tracing::info!("dev models registered: dev-local, dev-external");

@@ -58,6 +58,8 @@ pub struct AppState {
     pub pulls: crate::pulls::Pulls,
     /// API keys of the external providers; never logged or returned.
     pub provider_keys: providers::Keys,
+    /// Remote server profiles and routing rules.
+    pub profiles: crate::profiles::Profiles,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             cache: hub::HfCache::from_env(),
             pulls: crate::pulls::Pulls::default(),
             provider_keys: providers::Keys::default(),
+            profiles: crate::profiles::Profiles::load(std::path::Path::new("")).expect("an empty path reads no file"),
             settings: Arc::new(settings),
         }
     }

@@ -15,5 +15,6 @@ mod limits;
 mod load;
 mod local_images;
 mod providers;
+mod remote;
 mod retention;
 mod security;

@@ -28,6 +28,10 @@ from .lane_status import LaneStatus
 from .model_pull import ModelPull
 from .patch import Patch
 from .patch_class_type import PatchClassType
+from .profile_check import ProfileCheck
+from .profile_check_models import ProfileCheckModels
+from .profile_info import ProfileInfo
+from .profile_update import ProfileUpdate
 from .pull_status import PullStatus
 from .queue_position import QueuePosition
 from .references import References
@@ -90,6 +94,10 @@ __all__ = (
     "ModelPull",
     "Patch",
     "PatchClassType",
+    "ProfileCheck",
+    "ProfileCheckModels",
+    "ProfileInfo",
+    "ProfileUpdate",
     "PullStatus",
     "QueuePosition",
     "References",
