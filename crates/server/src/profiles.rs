@@ -3,7 +3,7 @@
 //!
 //! Profiles live in `profiles.toml` next to `config.toml`, written with
 //! owner-only permissions because it contains API keys. Keys are never
-//! logged or returned: listings say only whether a profile has one.
+//! logged or returned: listings show only whether a profile has one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -22,7 +22,7 @@ pub const IDEMPOTENCY_HEADER: &str = "x-dd-idempotency-key";
 /// Header that names the profile a job should run on, like the `target` query parameter.
 pub const TARGET_HEADER: &str = "x-dd-target";
 
-/// Where a forwarded job goes, stored as the job's external reference.
+/// The destination of a forwarded job, stored as the job's external reference.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Forward {
     pub profile: String,
@@ -30,6 +30,11 @@ pub struct Forward {
     pub via: Vec<String>,
     /// The job's id on the remote, once it is submitted.
     pub remote_id: Option<String>,
+    /// User and machine of the original submitter, passed on to the remote.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub machine_id: Option<String>,
 }
 
 /// How long forwarding waits for a remote.
@@ -39,7 +44,7 @@ pub struct Timing {
     pub poll: Duration,
     /// How long an unreachable remote is retried before the submission fails.
     pub submit_window: Duration,
-    /// How long a remote that stops answering mid-job is retried before the job fails.
+    /// How long a remote that stops responding mid-job is retried before the job fails.
     pub lost_window: Duration,
 }
 
@@ -127,9 +132,13 @@ impl RemoteExecutor {
         let mut delay = Duration::from_millis(250);
         loop {
             ctx.check_cancelled()?;
-            let sent = self
-                .client
-                .post(&url)
+            let mut post = self.client.post(&url);
+            for (header, value) in [("x-user-id", &forward.user_id), ("x-machine-id", &forward.machine_id)] {
+                if let Some(value) = value {
+                    post = post.header(header, value);
+                }
+            }
+            let sent = post
                 .bearer_auth(&profile.api_key)
                 .header(VIA_HEADER, forward.via.join(","))
                 .header(IDEMPOTENCY_HEADER, ctx.id.to_string())
@@ -139,12 +148,12 @@ impl RemoteExecutor {
             let problem = match sent {
                 Ok(response) if response.status().is_success() => {
                     let created: serde_json::Value = response.json().await.map_err(|error| {
-                        JobError::failed(format!("{name} answered the submission with invalid JSON: {error}"))
+                        JobError::failed(format!("{name} returned invalid JSON for the submission: {error}"))
                     })?;
                     return created["id"]
                         .as_str()
                         .map(str::to_owned)
-                        .ok_or_else(|| JobError::failed(format!("{name} answered the submission without a job id")));
+                        .ok_or_else(|| JobError::failed(format!("{name} returned no job id for the submission")));
                 }
                 Ok(response) if response.status().is_client_error() && response.status().as_u16() != 429 => {
                     let status = response.status();
@@ -283,7 +292,7 @@ impl Executor for RemoteExecutor {
                                 _ => continue,
                             }
                         }
-                        Err(error) => format!("invalid answer: {error}"),
+                        Err(error) => format!("invalid response: {error}"),
                     },
                     Ok(response) if response.status().as_u16() == 404 => {
                         return Err(JobError::failed(format!(
@@ -301,7 +310,7 @@ impl Executor for RemoteExecutor {
                     )));
                 }
                 if !outage_logged {
-                    ctx.log(format!("{name} is not answering ({problem}), retrying"));
+                    ctx.log(format!("{name} is not responding ({problem}), retrying"));
                     outage_logged = true;
                 }
             }

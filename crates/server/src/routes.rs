@@ -420,6 +420,8 @@ async fn create<R: DomainRequest>(
             profile,
             via,
             remote_id: None,
+            user_id: Some(caller.0.user_id.clone()),
+            machine_id: Some(caller.0.machine_id.clone()),
         };
         serde_json::to_string(&forward).expect("the forward reference serializes")
     });

@@ -75,6 +75,20 @@ async fn wait_forwarded(server: &Server, domain: Domain, id: Uuid) {
     .expect("the remote runs the job");
 }
 
+/// Sends a `dev-local` job of `steps` steps of 100 ms to gpu-box and waits
+/// until the remote runs it.
+async fn forward_slow_job(local: &Server, steps: u32) -> Uuid {
+    let prompt = format!("steps={steps} step_ms=100");
+    let id = submit(
+        local,
+        "/api/images?target=gpu-box",
+        json!({"model": "dev-local", "prompt": prompt}),
+    )
+    .await;
+    wait_forwarded(local, Domain::Images, id).await;
+    id
+}
+
 #[tokio::test]
 async fn forwards_by_target_rule_and_need() {
     let (_remote_hf, remote) = remote_with_sd_xl();
@@ -86,13 +100,21 @@ async fn forwards_by_target_rule_and_need() {
         json!([{"name": "gpu-box", "base_url": remote.base, "enabled": true, "has_key": true}])
     );
 
-    // An explicit target, by query parameter.
-    let id = submit(
-        &local,
-        "/api/images?target=gpu-box",
-        json!({"model": "dev-local", "prompt": "steps=3 step_ms=20"}),
-    )
-    .await;
+    // An explicit target, by query parameter, from an artist's workstation.
+    let created: Value = local
+        .http()
+        .post(local.url("/api/images?target=gpu-box"))
+        .bearer_auth(&local.key)
+        .header("x-user-id", "artist")
+        .header("x-machine-id", "ws-12")
+        .json(&json!({"model": "dev-local", "prompt": "steps=3 step_ms=20"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
     let job = local.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Success, "{job:?}\n{}", local.log());
     assert!(
@@ -110,7 +132,12 @@ async fn forwards_by_target_rule_and_need() {
     let response = reqwest::get(url).await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.unwrap().starts_with(b"\x89PNG"));
-    assert_eq!(remote_jobs(&remote).await.len(), 1);
+    let forwarded = &remote_jobs(&remote).await[0];
+    assert_eq!(
+        forwarded["user_id"], "artist",
+        "the submitter is passed on: {forwarded}"
+    );
+    assert_eq!(forwarded["machine_id"], "ws-12");
 
     // The same by header, for a text job.
     let response = local
@@ -172,13 +199,7 @@ async fn local_cancel_revokes_the_remote_job() {
     let remote = Server::start("");
     let (_hf, local) = local_server("");
     add_profile(&local, "gpu-box", &remote, &remote.key).await;
-    let id = submit(
-        &local,
-        "/api/images?target=gpu-box",
-        json!({"model": "dev-local", "prompt": "steps=100 step_ms=100"}),
-    )
-    .await;
-    wait_forwarded(&local, Domain::Images, id).await;
+    let id = forward_slow_job(&local, 100).await;
     let response = local
         .http()
         .delete(local.url(&format!("/api/images/{id}")))
@@ -202,13 +223,7 @@ async fn lost_remote_fails_after_the_window_or_recovers() {
     let (_hf, local) = local_server("remote_lost_timeout_seconds = 3\n");
     add_profile(&local, "gpu-box", &remote, &remote.key).await;
 
-    let id = submit(
-        &local,
-        "/api/images?target=gpu-box",
-        json!({"model": "dev-local", "prompt": "steps=100 step_ms=100"}),
-    )
-    .await;
-    wait_forwarded(&local, Domain::Images, id).await;
+    let id = forward_slow_job(&local, 100).await;
     remote.kill();
     let job = local.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Failure);
@@ -222,20 +237,14 @@ async fn lost_remote_fails_after_the_window_or_recovers() {
     remote.restart();
     let (_hf2, patient) = local_server("remote_lost_timeout_seconds = 60\n");
     add_profile(&patient, "gpu-box", &remote, &remote.key).await;
-    let id = submit(
-        &patient,
-        "/api/images?target=gpu-box",
-        json!({"model": "dev-local", "prompt": "steps=30 step_ms=100"}),
-    )
-    .await;
-    wait_forwarded(&patient, Domain::Images, id).await;
+    let id = forward_slow_job(&patient, 30).await;
     remote.kill();
     tokio::time::sleep(Duration::from_secs(1)).await;
     remote.restart();
     let job = patient.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Success, "{job:?}");
     assert!(
-        job.logs.iter().any(|line| line.contains("is not answering")),
+        job.logs.iter().any(|line| line.contains("is not responding")),
         "{:?}",
         job.logs
     );
@@ -282,13 +291,7 @@ async fn local_restart_resumes_following() {
     let remote = Server::start("");
     let (_hf, mut local) = local_server("");
     add_profile(&local, "gpu-box", &remote, &remote.key).await;
-    let id = submit(
-        &local,
-        "/api/images?target=gpu-box",
-        json!({"model": "dev-local", "prompt": "steps=30 step_ms=100"}),
-    )
-    .await;
-    wait_forwarded(&local, Domain::Images, id).await;
+    let id = forward_slow_job(&local, 30).await;
     local.kill();
     local.restart();
     let job = local.wait_finished(Domain::Images, id, SLOW).await;
