@@ -1,31 +1,47 @@
 # Entry points for people and CI. `make run` and `make test` install what is
 # missing first (see scripts/install-deps.sh).
 
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# .tools/bin holds the web UI's build tools (scripts/install-ui-tools.sh).
+export PATH := $(CURDIR)/.tools/bin:$(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 BIND ?= 127.0.0.1:5000
 
-.PHONY: deps build run test plugin-test generate-clients bench lint clean
+.PHONY: deps ui-tools ui build run test plugin-test ui-test generate-clients bench lint clean
 
 deps:
 	./scripts/install-deps.sh
 
-build: deps
+ui-tools:
+	./scripts/install-ui-tools.sh
+
+# Builds the web UI into ui/dist, which the server serves at /ui (embedded
+# into release builds). trunk runs offline with the tools of .tools/bin.
+ui: ui-tools
+	cd ui && $(CARGO) fetch --locked
+	cd ui && CARGO_TARGET_DIR=$(CURDIR)/target trunk build --release --locked
+
+build: deps ui
 	$(CARGO) build --release --locked -p ddiffusion-server
 
-# Starts the headless server on $(BIND); Ctrl-C stops it.
+# Starts the headless server on $(BIND), with the web UI at /ui; Ctrl-C stops it.
 run: build
 	./target/release/ddiffusion serve --bind $(BIND)
 
-# Runs every test: unit tests and the integration tests, which start the
-# real server binary on 127.0.0.1.
-test: deps
+# Runs every test: unit tests, the integration tests, which start the
+# real server binary on 127.0.0.1, the plug-in tests and the browser tests
+# of the web UI (which need ui/dist, so the UI is built first).
+test: deps ui
 	./scripts/run-tests.sh
 
 # Runs only the Nuke and Houdini plug-in tests (Python, against the debug binary).
 plugin-test: deps
 	$(CARGO) build --locked -p ddiffusion-server
 	./scripts/plugin-tests.sh
+
+# Runs only the browser tests of the web UI (headless Chromium, against the debug binary).
+ui-test: deps ui
+	$(CARGO) build --locked -p ddiffusion-server
+	./scripts/ui-tests.sh
 
 # Regenerates the plug-ins' Python client from the server's OpenAPI document;
 # run it after changing a route or a schema, and commit the result.

@@ -27,6 +27,11 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi
+# The web UI's browser tests drive headless Chromium through chromedriver,
+# and npm installs wasm-opt (binaryen) for the UI build.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
 fi

@@ -16,10 +16,20 @@ plugins_status=0
 ./scripts/plugin-tests.sh 2>&1 | tee -a "$log"
 plugins_status="${PIPESTATUS[0]}"
 
+# The browser tests of the web UI run in headless Chromium against the same
+# binary and ui/dist (`make ui`); their summary line is "ui: N passed, ...".
+ui_status=0
+./scripts/ui-tests.sh 2>&1 | tee -a "$log"
+ui_status="${PIPESTATUS[0]}"
+
 awk '/^test result:/ { passed += $4; failed += $6 }
      /^plugins: / { passed += $2; failed += $4 }
+     /^ui: / { passed += $2; failed += $4 }
      END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
 if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
-exit "$plugins_status"
+if [ "$plugins_status" -ne 0 ]; then
+    exit "$plugins_status"
+fi
+exit "$ui_status"

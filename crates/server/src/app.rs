@@ -40,7 +40,10 @@ pub fn build(state: AppState) -> Router {
         .merge(crate::profile_routes::router())
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));
     let with_admin_key = admin::router().route_layer(from_fn_with_state(state.clone(), auth::require_admin));
-    let open = docs::router().route("/api/files/{*file_id}", get(files::get_file));
+    let open = docs::router()
+        .route("/api/files/{*file_id}", get(files::get_file))
+        .merge(crate::ui::router());
+    tracing::info!("web UI at http://{}/ui", settings.bind);
 
     Router::new()
         .merge(with_key)

@@ -1,0 +1,308 @@
+"""Browser tests of the web UI at /ui: headless Chromium, driven through
+chromedriver, against a real `ddiffusion serve --dev-models`.
+
+Usage: run_ui_tests.py SERVER_BINARY ARTEFACT_DIR
+Prints one line per test and a summary "ui: N passed, N failed"; exits 1 if
+any test failed. Screenshots go to ARTEFACT_DIR.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+import zlib
+
+from webdriver import Browser, wait_for
+
+ADMIN_KEY = "dd_admin_ui_tests_0123456789abcdef0123456789"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def png_bytes(width, height, rgb):
+    """A flat-colour PNG, written with zlib so the tests need no imaging package."""
+    row = b"\x00" + bytes(rgb) * width
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+
+
+class Server:
+    def __init__(self, binary):
+        self.binary = binary
+        self.data_dir = tempfile.mkdtemp(prefix="ddiffusion-ui-test-")
+        self.env = dict(os.environ, DDIFFUSION_ADMIN_KEY=ADMIN_KEY)
+        created = subprocess.run(
+            [binary, "--data-dir", self.data_dir, "keys", "create", "ui-test"],
+            env=self.env, capture_output=True, text=True, check=True,
+        )
+        match = re.search(r"dd_[A-Za-z0-9]+_[A-Za-z0-9]+", created.stdout + created.stderr)
+        if not match:
+            raise RuntimeError(f"no key in the output of 'keys create': {created.stdout} {created.stderr}")
+        self.key = match.group(0)
+        self.address = f"127.0.0.1:{free_port()}"
+        self.url = f"http://{self.address}"
+        self.log = open(os.path.join(self.data_dir, "server.log"), "w")
+        self.process = subprocess.Popen(
+            [binary, "--data-dir", self.data_dir, "serve", "--dev-models", "--bind", self.address],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        wait_for(self._healthy, timeout=30, what="the server's /health")
+
+    def _healthy(self):
+        try:
+            with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def api(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.key}",
+            "Content-Type": "application/json",
+            "X-User-Id": "ui-tester",
+            "X-Machine-Id": "test-machine",
+        })
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def raw(self, path):
+        """GET without a key and without following redirects: (status, headers, body)."""
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *arguments):
+                return None
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(self.url + path, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class Context:
+    def __init__(self, server, browser, artefacts):
+        self.server = server
+        self.browser = browser
+        self.artefacts = artefacts
+        self.finished_job = None
+
+    def page(self, path):
+        self.browser.open(self.server.url + path)
+
+    def path(self):
+        return self.browser.script("return location.pathname;")
+
+    def status_of_row(self, job_id):
+        return self.browser.text(f'tr[data-id="{job_id}"] td.status')
+
+    def screenshot(self, name):
+        path = os.path.join(self.artefacts, name + ".png")
+        self.browser.screenshot(path)
+        size = os.path.getsize(path)
+        assert size > 10_000, f"screenshot {path} has {size} bytes; the page looks blank"
+
+
+def test_static_files_served_without_key(context):
+    server = context.server
+    status, headers, body = server.raw("/ui")
+    assert status == 200, f"/ui returned {status}"
+    assert b"ddiffusion-ui" in body, "/ui is not the built index.html; run make ui"
+    status, headers, _ = server.raw("/ui/ddiffusion-ui_bg.wasm")
+    assert status == 200, f"the wasm file returned {status}"
+    assert headers["Content-Type"] == "application/wasm", f"wasm served as {headers['Content-Type']}"
+    status, _, body = server.raw("/ui/tasks/00000000-0000-0000-0000-000000000000")
+    assert status == 200, f"a client-side route returned {status}"
+    assert b"ddiffusion-ui" in body, "a client-side route did not return index.html"
+    status, headers, _ = server.raw("/")
+    assert status in (301, 302, 303, 307, 308), f"/ returned {status}, not a redirect"
+    assert headers["Location"].endswith("/docs"), f"/ redirects to {headers['Location']}, not /docs"
+
+
+def test_wrong_key_rejected(context):
+    browser = context.browser
+    context.page("/ui")
+    wait_for(lambda: browser.text("#sign-in") is not None, what="the sign-in form")
+    browser.type("#api-key", "dd_000000000000_wrong")
+    browser.click("#sign-in")
+    message = wait_for(lambda: browser.text("p.error"), what="the error message of a wrong key")
+    assert "403" in message, f"unexpected message for a wrong key: {message}"
+
+
+def test_sign_in(context):
+    browser = context.browser
+    context.page("/ui")
+    wait_for(lambda: browser.text("#api-key") is not None, what="the sign-in form")
+    browser.script("document.querySelector('#api-key').value = '';")
+    browser.type("#api-key", context.server.key)
+    browser.click("#sign-in")
+    wait_for(lambda: browser.text("header nav") is not None, what="the signed-in header")
+    stored = browser.script("return localStorage.getItem('ddiffusion.api_key');")
+    assert stored == context.server.key, "the key is not kept in local storage"
+
+
+def test_image_form_job_runs(context, input_image):
+    browser = context.browser
+    browser.click('header nav a[href="/ui/generate"]')
+    wait_for(lambda: browser.text('#image-model option[value="dev-local"]') is not None, what="the image models")
+    browser.click('#image-model option[value="dev-local"]')
+    wait_for(lambda: "text to image" in (browser.text("#image-capabilities") or ""), what="the model's capabilities")
+    browser.type("#image-prompt", "steps=20 step_ms=100")
+    browser.type("#image-input", input_image)
+    browser.click("#image-submit")
+    wait_for(lambda: context.path().startswith("/ui/tasks/"), what="the task page after submitting")
+    job_id = context.path().rsplit("/", 1)[1]
+
+    counts = []
+    progress = []
+    def finished():
+        logs = browser.text("#logs") or ""
+        counts.append(len([line for line in logs.splitlines() if line.strip()]))
+        value = browser.script("const p = document.querySelector('#task-progress'); return p ? p.value : null;")
+        if value is not None:
+            progress.append(value)
+        return browser.text("#task-status") == "SUCCESS"
+    wait_for(finished, timeout=60, interval=0.1, what="the job to succeed on its task page")
+    distinct = sorted(set(counts))
+    assert len(distinct) >= 3, f"the logs did not grow while the job ran: line counts seen {distinct}"
+    assert any(0 < value < 1 for value in progress), f"the progress bar never showed a partial value: {sorted(set(progress))}"
+    wait_for(lambda: browser.script(
+        "const i = document.querySelector('img.output-image'); return i && i.complete && i.naturalWidth > 0;"
+    ), what="the output image to load")
+    assert "image" in (browser.text("#task-request") or ""), "the task page does not show the request"
+    context.screenshot("task-page")
+    response = context.server.api("GET", f"/api/images/{job_id}")
+    assert response["status"] == "SUCCESS", f"the API says {response['status']}"
+    context.finished_job = job_id
+
+
+def test_queue_updates_live(context):
+    browser = context.browser
+    browser.click('header nav a[href="/ui"]')
+    wait_for(lambda: browser.text("#queue") is not None, what="the queue table")
+    browser.script("window.__same_page = true;")
+    job = context.server.api("POST", "/api/images", {"model": "dev-local", "prompt": "steps=20 step_ms=100", "width": 64, "height": 64})
+    job_id = job["id"]
+    wait_for(lambda: context.status_of_row(job_id) is not None, what="the new job's row")
+    seen = []
+    def done():
+        status = context.status_of_row(job_id)
+        seen.append(browser.script(f'const p = document.querySelector(\'tr[data-id="{job_id}"] progress\'); return p ? p.value : null;'))
+        return status == "SUCCESS"
+    wait_for(done, timeout=60, what="the row to show SUCCESS")
+    assert browser.script("return window.__same_page === true;"), "the page reloaded instead of updating"
+    assert any(value is not None and 0 < value < 1 for value in seen), "the row's progress bar never moved"
+    source = browser.text(f'tr[data-id="{job_id}"]') or ""
+    assert "ui-tester@test-machine" in source, f"the row does not show the user and machine: {source}"
+    context.screenshot("queue")
+
+
+def test_cancel_from_queue(context):
+    browser = context.browser
+    job = context.server.api("POST", "/api/images", {"model": "dev-local", "prompt": "steps=300 step_ms=100", "width": 64, "height": 64})
+    job_id = job["id"]
+    wait_for(lambda: context.status_of_row(job_id) == "STARTED", timeout=30, what="the slow job to start")
+    browser.click(f'tr[data-id="{job_id}"] button.cancel')
+    wait_for(lambda: context.status_of_row(job_id) == "REVOKED", timeout=30, what="the row to show REVOKED")
+    response = context.server.api("GET", f"/api/images/{job_id}")
+    assert response["status"] == "REVOKED", f"the API says {response['status']}"
+
+
+def test_task_page_opened_directly(context):
+    assert context.finished_job, "needs the job of the image form test"
+    browser = context.browser
+    browser.open("about:blank")
+    context.page(f"/ui/tasks/{context.finished_job}")
+    wait_for(lambda: browser.text("#task-status") == "SUCCESS", what="the task page opened by its URL")
+    wait_for(lambda: browser.script(
+        "const i = document.querySelector('img.output-image'); return i && i.complete && i.naturalWidth > 0;"
+    ), what="the output image on the task page opened by its URL")
+    logs = browser.text("#logs") or ""
+    assert "Finished" in logs, f"the logs are incomplete: {logs[-200:]}"
+
+
+def main():
+    binary, artefacts = sys.argv[1], sys.argv[2]
+    os.makedirs(artefacts, exist_ok=True)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        print("error: chromium and chromedriver are needed (Debian: apt-get install chromium chromium-driver)")
+        print("ui: 0 passed, 1 failed")
+        return 1
+
+    input_image = os.path.join(artefacts, "input.png")
+    with open(input_image, "wb") as file:
+        file.write(png_bytes(96, 64, (200, 120, 40)))
+
+    driver_port = free_port()
+    driver = subprocess.Popen([chromedriver, f"--port={driver_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(binary)
+    browser = None
+    passed = failed = 0
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", driver_port), timeout=1).close() or True,
+                 timeout=20, what="chromedriver")
+        browser = Browser(f"http://127.0.0.1:{driver_port}", chromium)
+        context = Context(server, browser, artefacts)
+        tests = [
+            (test_static_files_served_without_key, ()),
+            (test_wrong_key_rejected, ()),
+            (test_sign_in, ()),
+            (test_image_form_job_runs, (input_image,)),
+            (test_queue_updates_live, ()),
+            (test_cancel_from_queue, ()),
+            (test_task_page_opened_directly, ()),
+        ]
+        for test, arguments in tests:
+            started = time.monotonic()
+            try:
+                test(context, *arguments)
+                passed += 1
+                print(f"ui test {test.__name__} ... ok ({time.monotonic() - started:.1f} s)", flush=True)
+            except Exception:
+                failed += 1
+                print(f"ui test {test.__name__} ... FAILED", flush=True)
+                traceback.print_exc()
+                try:
+                    browser.screenshot(os.path.join(artefacts, f"failed-{test.__name__}.png"))
+                except Exception:
+                    pass
+    finally:
+        if browser:
+            browser.quit()
+        driver.terminate()
+        driver.wait(timeout=10)
+        if failed:
+            with open(os.path.join(server.data_dir, "server.log")) as log:
+                print("server log (last lines):\n" + "".join(log.readlines()[-30:]))
+        server.stop()
+    print(f"ui: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
