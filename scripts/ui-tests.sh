@@ -25,4 +25,4 @@ fi
 
 artefacts="$root/target/ui-test-artefacts"
 rm -rf "$artefacts"
-exec python3 tests/ui/run_ui_tests.py "$binary" "$artefacts"
+exec python3 -B tests/ui/run_ui_tests.py "$binary" "$artefacts"

@@ -56,12 +56,20 @@ class Server:
         self.key = match.group(0)
         self.address = f"127.0.0.1:{free_port()}"
         self.url = f"http://{self.address}"
-        self.log = open(os.path.join(self.data_dir, "server.log"), "w")
+        self.log = open(os.path.join(self.data_dir, "server.log"), "a")
+        self.start()
+
+    def start(self):
         self.process = subprocess.Popen(
-            [binary, "--data-dir", self.data_dir, "serve", "--dev-models", "--bind", self.address],
+            [self.binary, "--data-dir", self.data_dir, "serve", "--dev-models", "--bind", self.address],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_for(self._healthy, timeout=30, what="the server's /health")
+
+    def kill(self):
+        """Stops the server process at once, keeping its data folder for start()."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def _healthy(self):
         try:
@@ -231,6 +239,21 @@ def test_cancel_from_queue(context):
     assert response["status"] == "REVOKED", f"the API says {response['status']}"
 
 
+def test_banner_while_server_down(context):
+    browser = context.browser
+    context.page("/ui")
+    wait_for(lambda: browser.text("#queue") is not None, what="the queue table")
+    assert browser.text("#connection-banner") is None, "the banner shows while the server is up"
+    context.server.kill()
+    try:
+        wait_for(lambda: browser.text("#connection-banner") is not None, timeout=15, what="the connection banner")
+    finally:
+        context.server.start()
+    wait_for(lambda: browser.text("#connection-banner") is None, timeout=15, what="the banner to go after reconnecting")
+    job = context.server.api("POST", "/api/images", {"model": "dev-local", "prompt": "steps=2 step_ms=10", "width": 64, "height": 64})
+    wait_for(lambda: context.status_of_row(job["id"]) == "SUCCESS", timeout=30, what="a new job to show after reconnecting")
+
+
 def test_task_page_opened_directly(context):
     assert context.finished_job, "needs the job of the image form test"
     browser = context.browser
@@ -276,6 +299,7 @@ def main():
             (test_queue_updates_live, ()),
             (test_cancel_from_queue, ()),
             (test_task_page_opened_directly, ()),
+            (test_banner_while_server_down, ()),
         ]
         for test, arguments in tests:
             started = time.monotonic()
