@@ -164,7 +164,15 @@ impl HfCache {
                     Some(path) => {
                         target.insert(role.clone(), path);
                     }
-                    None => missing.push(component.file.clone()),
+                    None => {
+                        // Files of another repository (the inpainting variant) are named with it.
+                        let (repo, _, file) = entry.resolve(component);
+                        if entry.repo.as_deref() == Some(repo.as_str()) {
+                            missing.push(file);
+                        } else {
+                            missing.push(format!("{repo}/{file}"));
+                        }
+                    }
                 }
             }
         }

@@ -82,11 +82,18 @@ impl SafetensorsFile {
         };
         let [start, end] = entry.data_offsets;
         let mut bytes = vec![0u8; (end - start) as usize];
-        {
+        let read = {
             let mut file = self.file.lock().unwrap();
-            file.seek(SeekFrom::Start(self.data_start + start))?;
-            file.read_exact(&mut bytes)?;
-        }
+            file.seek(SeekFrom::Start(self.data_start + start))
+                .and_then(|_| file.read_exact(&mut bytes))
+        };
+        read.map_err(|error| {
+            candle_core::Error::Msg(format!(
+                "reading tensor {name} from {} failed: {error}; the file may be damaged: delete the model with \
+                 `ddiffusion models rm` and download it again",
+                self.path
+            ))
+        })?;
         let tensor = Tensor::from_raw_buffer(&bytes, stored, &entry.shape, &Device::Cpu)?;
         tensor.to_dtype(dtype)?.to_device(device)
     }

@@ -72,6 +72,9 @@ pub struct Settings {
     pub remote_lost_timeout_seconds: u64,
 }
 
+/// Settings whose default is "unset", which a default table does not list.
+const UNSET_BY_DEFAULT: &[&str] = &["public_url", "openai_api_key", "replicate_api_token"];
+
 /// A setting that is never printed: its `Debug` form is `<secret>`.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -125,7 +128,10 @@ impl Settings {
                 toml::from_str(&text).with_context(|| format!("{} is not valid TOML", config_file.display()))?;
             table.extend(file);
         }
-        let keys: Vec<String> = table.keys().cloned().collect();
+        // Settings that are unset by default are missing from the table, so
+        // their variables are looked up by name.
+        let mut keys: Vec<String> = table.keys().cloned().collect();
+        keys.extend(UNSET_BY_DEFAULT.iter().map(|key| key.to_string()));
         for key in keys {
             let variable = format!("DDIFFUSION_{}", key.to_uppercase());
             if let Ok(text) = std::env::var(&variable) {
@@ -254,7 +260,16 @@ impl Paths {
             }
         };
         let config_file = match (std::env::var_os("DDIFFUSION_CONFIG"), &explicit, &project) {
-            (Some(file), _, _) => PathBuf::from(file),
+            (Some(file), _, _) => {
+                let file = PathBuf::from(file);
+                if !file.exists() {
+                    bail!(
+                        "DDIFFUSION_CONFIG names {}, which does not exist; create it or unset DDIFFUSION_CONFIG",
+                        file.display()
+                    );
+                }
+                file
+            }
             (None, Some(dir), _) => dir.join("config.toml"),
             (None, None, Some(project)) => project.config_dir().join("config.toml"),
             (None, None, None) => data_dir.join("config.toml"),
@@ -262,12 +277,12 @@ impl Paths {
         Ok(Self { data_dir, config_file })
     }
 
-    /// User catalogue that adds to or overrides the shipped `models.toml`.
     /// `profiles.toml`, next to the configuration file.
     pub fn profiles(&self) -> PathBuf {
         self.config_file.with_file_name("profiles.toml")
     }
 
+    /// User catalogue that adds to or overrides the shipped `models.toml`.
     pub fn user_models(&self) -> PathBuf {
         self.config_file.with_file_name("models.toml")
     }

@@ -51,7 +51,21 @@ pub struct JobsQuery {
     ),
     security(("APIKeyHeader" = []))
 )]
-async fn jobs_list(State(state): State<AppState>, Query(query): Query<JobsQuery>) -> Result<Json<JobList>, ApiError> {
+async fn jobs_list(
+    State(state): State<AppState>,
+    query: Result<Query<JobsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<JobList>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::Validation(vec![protocol::ValidationError::new(
+            vec!["query".into()],
+            format!(
+                "{}; status is one of PENDING, STARTED, SUCCESS, FAILURE, REVOKED, domain one of images, texts, \
+                 videos, workflows, and offset and limit are whole numbers",
+                rejection.body_text()
+            ),
+            "value_error",
+        )])
+    })?;
     let state_filter = match query.status {
         None => None,
         Some(status) => match JobState::from_task_status(status) {
@@ -74,7 +88,14 @@ async fn jobs_list(State(state): State<AppState>, Query(query): Query<JobsQuery>
             "value_error",
         )]));
     }
-    let offset = query.offset.unwrap_or(0).max(0);
+    let offset = query.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::Validation(vec![protocol::ValidationError::new(
+            vec!["query".into(), "offset".into()],
+            format!("offset is {offset}, but it must be 0 or more"),
+            "value_error",
+        )]));
+    }
     Ok(Json(
         state.engine.list(state_filter, query.domain, offset, limit).await?,
     ))

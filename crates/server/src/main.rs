@@ -98,8 +98,19 @@ fn init_logging(default: &str) {
         .init();
 }
 
+/// Makes a closed stdout end the process quietly, as `ddiffusion models list | head`
+/// expects, instead of panicking in `println!`. Rust ignores SIGPIPE by default.
+fn restore_broken_pipe_exit() {
+    #[cfg(unix)]
+    // SAFETY: called once at start, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    restore_broken_pipe_exit();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,6 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = engine::store::open(&paths.database())
                 .await
                 .with_context(|| format!("could not open {}", paths.database().display()))?;
+            eprintln!("Database: {}", paths.database().display());
             keys(&pool, command).await
         }
         Command::Models { command } => {

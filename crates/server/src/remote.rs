@@ -35,6 +35,10 @@ pub struct Forward {
     pub user_id: Option<String>,
     #[serde(default)]
     pub machine_id: Option<String>,
+    /// Remote log lines already copied into the local job, so that a
+    /// resumed job does not copy them again.
+    #[serde(default)]
+    pub mirrored: usize,
 }
 
 /// How long forwarding waits for a remote.
@@ -252,7 +256,7 @@ impl Executor for RemoteExecutor {
             };
 
             let url = format!("{}/api/{}/{remote_id}", profile.base_url, ctx.domain);
-            let mut mirrored = 0;
+            let mut mirrored = forward.mirrored;
             let mut last_contact = Instant::now();
             let mut outage_logged = false;
             loop {
@@ -276,7 +280,13 @@ impl Executor for RemoteExecutor {
                             for line in job.logs.iter().skip(mirrored) {
                                 ctx.log(format!("[{name}] {line}"));
                             }
-                            mirrored = mirrored.max(job.logs.len());
+                            if job.logs.len() > mirrored {
+                                mirrored = job.logs.len();
+                                forward.mirrored = mirrored;
+                                let reference =
+                                    serde_json::to_string(&forward).expect("the forward reference serializes");
+                                ctx.set_external_ref(&reference).await?;
+                            }
                             if let Some(progress) = job.task_info.get("progress").and_then(|value| value.as_f64()) {
                                 ctx.progress(progress);
                             }
@@ -284,6 +294,7 @@ impl Executor for RemoteExecutor {
                                 TaskStatus::Success => return self.bring_home(&ctx, &name, &job).await,
                                 TaskStatus::Failure => {
                                     let message = job.error_message.unwrap_or_else(|| "no message".into());
+                                    let message = message.strip_prefix("Task failed with error: ").unwrap_or(&message);
                                     return Err(JobError::failed(format!("failed on {name}: {message}")));
                                 }
                                 TaskStatus::Revoked => {
@@ -294,6 +305,15 @@ impl Executor for RemoteExecutor {
                         }
                         Err(error) => format!("invalid response: {error}"),
                     },
+                    Ok(response) if matches!(response.status().as_u16(), 401 | 403) => {
+                        return Err(JobError::failed(format!(
+                            "{name} ({}) rejected the API key (HTTP {}) while following job {remote_id}; the job \
+                             may still run there; set a valid key with `ddiffusion profiles add {name} {} --key KEY`",
+                            profile.base_url,
+                            response.status(),
+                            profile.base_url
+                        )))
+                    }
                     Ok(response) if response.status().as_u16() == 404 => {
                         return Err(JobError::failed(format!(
                             "job {remote_id} no longer exists on {name} (expired or deleted)"

@@ -272,6 +272,30 @@ impl Forwarding {
     }
 }
 
+/// Rejects a job for a local model whose weights are missing and cannot be
+/// downloaded now (offline, or `auto_download` off), instead of queueing it.
+fn missing_weights(state: &AppState, domain: Domain, model: &str) -> Option<ValidationError> {
+    let entry = state
+        .models
+        .get_in(domain, model)
+        .filter(|entry| entry.provider == protocol::Provider::Local && entry.architecture.is_some())?;
+    let offline = state.cache.is_offline();
+    if state.cache.is_installed(entry) || (state.settings.auto_download && !offline) {
+        return None;
+    }
+    let error = state.cache.model_files(entry).err()?;
+    let reason = if offline {
+        "this server runs with HF_HUB_OFFLINE=1"
+    } else {
+        "auto_download is off on this server"
+    };
+    Some(ValidationError::field(
+        "model",
+        format!("{error}; {reason}"),
+        "value_error",
+    ))
+}
+
 /// Returns true if the local model can run here now: it is registered and,
 /// for a local model, its weights are downloaded or can be.
 fn runnable_here(state: &AppState, domain: Domain, model: &str) -> bool {
@@ -359,6 +383,9 @@ async fn create<R: DomainRequest>(
     }
     let (target, info) = choose_target(&state, &forwarding, domain, &model).await?;
     let mut errors = Vec::new();
+    if target.is_none() {
+        errors.extend(missing_weights(&state, domain, &model));
+    }
     if info.is_none() {
         let available = state.catalog.names(domain);
         let field = if domain == Domain::Workflows {
@@ -422,6 +449,7 @@ async fn create<R: DomainRequest>(
             remote_id: None,
             user_id: Some(caller.0.user_id.clone()),
             machine_id: Some(caller.0.machine_id.clone()),
+            mirrored: 0,
         };
         serde_json::to_string(&forward).expect("the forward reference serializes")
     });

@@ -43,7 +43,8 @@ pub struct ImageArgs {
     /// Height in pixels; an input image's size replaces it.
     #[arg(long)]
     height: Option<i64>,
-    #[arg(long)]
+    /// Seed of the random noise; the same seed gives the same result.
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<i64>,
     /// Strength of the transformation of the input image, 0.0 to 1.0.
     #[arg(long)]
@@ -105,7 +106,8 @@ pub struct VideoArgs {
     /// Number of frames, 24 to 250.
     #[arg(long)]
     num_frames: Option<i64>,
-    #[arg(long)]
+    /// Seed of the random noise; the same seed gives the same result.
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<i64>,
     /// First frame or reference image file.
     #[arg(long)]

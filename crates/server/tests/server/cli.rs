@@ -89,3 +89,30 @@ fn keys_commands_manage_the_database() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("no key has the ID"));
 }
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let mut child = std::process::Command::new(crate::harness::binary())
+        .arg("openapi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn unset_settings_read_their_variables() {
+    let server = crate::harness::Server::start_with_env("", &[("DDIFFUSION_PUBLIC_URL", "http://gpu-box:5000")]);
+    let id = server.submit_image("dev-local", "steps=1 step_ms=1").await;
+    let job = server
+        .wait_finished(protocol::Domain::Images, id, std::time::Duration::from_secs(30))
+        .await;
+    let url = &job.output_urls()[0];
+    assert!(url.starts_with("http://gpu-box:5000/api/files/"), "{url}");
+}

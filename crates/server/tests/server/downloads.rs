@@ -176,10 +176,9 @@ async fn auto_download_off_fails_with_pull_command() {
     let (_source, endpoint) = hub_with_sd15().await;
     let (_hf, server) = server(&endpoint, "auto_download = false\n");
     let request = json!({"model": "sd-1.5", "prompt": "a kite", "width": 16, "height": 16, "steps": 1});
-    let (_, created) = server.post("/api/images", &request).await;
-    let id = created["id"].as_str().unwrap().parse().unwrap();
-    let job = server.wait_finished(Domain::Images, id, Duration::from_secs(60)).await;
-    assert_eq!(job.status, TaskStatus::Failure);
-    let message = job.error_message.unwrap_or_default();
+    let (status, answer) = server.post("/api/images", &request).await;
+    assert_eq!(status, 422, "{answer}");
+    let message = answer["detail"][0]["msg"].as_str().unwrap_or_default();
     assert!(message.contains("run `ddiffusion models pull sd-1.5`"), "{message}");
+    assert!(message.contains("auto_download is off"), "{message}");
 }

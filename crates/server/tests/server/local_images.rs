@@ -108,18 +108,18 @@ async fn sd15_odd_size_is_resized_back() {
 #[tokio::test]
 async fn sd15_missing_weights_fail_clearly_offline() {
     let (_hf, server) = server(false);
-    let id = submit(
-        &server,
-        json!({"model": "sd-1.5", "prompt": "x", "width": 8, "height": 8}),
-    )
-    .await;
-    let job = server.wait_finished(Domain::Images, id, Duration::from_secs(30)).await;
-    assert_eq!(job.status, TaskStatus::Failure);
-    let message = job.error_message.unwrap();
+    let body = json!({"model": "sd-1.5", "prompt": "x", "width": 8, "height": 8});
+    let (status, answer) = server.post("/api/images", &body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["detail"][0]["loc"], json!(["body", "model"]));
+    let message = answer["detail"][0]["msg"].as_str().unwrap();
     assert!(
         message.contains("model sd-1.5 is not downloaded; run `ddiffusion models pull sd-1.5`"),
         "{message}"
     );
+    assert!(message.contains("HF_HUB_OFFLINE=1"), "{message}");
+    let (_, jobs) = server.get("/api/jobs").await;
+    assert_eq!(jobs["total"], 0, "nothing is queued");
 }
 
 #[tokio::test]

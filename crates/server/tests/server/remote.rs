@@ -301,6 +301,15 @@ async fn local_restart_resumes_following() {
         "{:?}",
         job.logs
     );
+    let steps: Vec<&String> = job
+        .logs
+        .iter()
+        .filter(|line| line.starts_with("[gpu-box] Inference step"))
+        .collect();
+    let mut unique = steps.clone();
+    unique.dedup();
+    assert_eq!(steps.len(), unique.len(), "remote lines are copied once: {steps:?}");
+    assert_eq!(steps.len(), 30, "{steps:?}");
     assert_eq!(remote_jobs(&remote).await.len(), 1, "the remote ran the job once");
 }
 
@@ -390,4 +399,32 @@ async fn forwarding_loops_are_rejected() {
     assert_eq!(job.status, TaskStatus::Failure);
     let message = job.error_message.unwrap_or_default();
     assert!(message.contains("forwarding loop"), "{message}");
+}
+
+#[tokio::test]
+async fn revoked_key_fails_at_once() {
+    let remote = Server::start("");
+    let (_hf, local) = local_server("");
+    let key = run_cli(&remote.data_dir(), &["keys", "create", "desktops"])
+        .trim()
+        .to_owned();
+    add_profile(&local, "gpu-box", &remote, &key).await;
+    let id = forward_slow_job(&local, 100).await;
+    let listed = run_cli(&remote.data_dir(), &["keys", "list"]);
+    let key_id = listed
+        .lines()
+        .find(|line| line.contains("desktops"))
+        .and_then(|line| line.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no key named desktops in {listed}"))
+        .to_owned();
+    run_cli(&remote.data_dir(), &["keys", "revoke", &key_id]);
+    let started = std::time::Instant::now();
+    let job = local.wait_finished(Domain::Images, id, SLOW).await;
+    assert_eq!(job.status, TaskStatus::Failure);
+    let message = job.error_message.unwrap_or_default();
+    assert!(message.contains("rejected the API key"), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "no wait for the lost-remote window"
+    );
 }
