@@ -85,20 +85,27 @@ impl DomainRequest for ImageRequest {
 
     fn check_inputs(&self, storage: &std::path::Path) -> Vec<ValidationError> {
         use protocol::images::{MAX_PIXELS, MAX_SIDE};
-        let mut errors = Vec::new();
+        let mut inputs: Vec<(Vec<Location>, &String)> = Vec::new();
         for (field, relative) in [("image", &self.image), ("mask", &self.mask)] {
-            let Some(relative) = relative else { continue };
-            match image_size(&storage.join(relative)) {
-                Err(error) => errors.push(ValidationError::field(
-                    field,
-                    format!("{field} is not a readable image ({error}); send a PNG, JPEG, WebP, TIFF or EXR file"),
-                    "value_error",
-                )),
-                Ok((width, height)) if field == "image" => {
+            if let Some(relative) = relative {
+                inputs.push((body_loc(&[field.into()]), relative));
+            }
+        }
+        for (index, reference) in self.references.iter().enumerate() {
+            inputs.push((
+                body_loc(&["references".into(), index.into(), "image".into()]),
+                &reference.image,
+            ));
+        }
+        let mut errors = Vec::new();
+        for (loc, relative) in inputs {
+            match check_image(&storage.join(relative)) {
+                Err(message) => errors.push(unreadable(loc, &message)),
+                Ok((width, height)) if loc.last() == Some(&Location::from("image")) && loc.len() == 2 => {
                     let pixels = width as i64 * height as i64;
                     if width as i64 > MAX_SIDE || height as i64 > MAX_SIDE || pixels > MAX_PIXELS {
                         errors.push(ValidationError::field(
-                            field,
+                            "image",
                             format!(
                                 "image is {width} × {height} pixels, over the limit of {MAX_SIDE} pixels a side and {MAX_PIXELS} \
                                  pixels in all (2048 × 2048); scale the plate down before sending it"
@@ -138,12 +145,48 @@ impl DomainRequest for ImageRequest {
 }
 
 /// Reads the size of a stored image from its header, without decoding it.
-fn image_size(path: &std::path::Path) -> Result<(u32, u32), String> {
-    image::ImageReader::open(path)
-        .and_then(|reader| reader.with_guessed_format())
-        .map_err(|error| error.to_string())?
+/// Largest side, in pixels, that [`check_image`] decodes fully; larger images
+/// are rejected by the size limits before decoding.
+const DECODE_CHECK_SIDE: u32 = 16_384;
+
+/// Reads an input image's size and decodes it fully, so that a file that is
+/// cut off or damaged is rejected at submission rather than in the job.
+fn check_image(path: &std::path::Path) -> Result<(u32, u32), String> {
+    let open = || {
+        image::ImageReader::open(path)
+            .and_then(|reader| reader.with_guessed_format())
+            .map_err(|error| format!("it could not be read: {error}"))
+    };
+    let reader = open()?;
+    if reader.format().is_none() {
+        return Err("its format is not recognised".into());
+    }
+    let (width, height) = reader
         .into_dimensions()
-        .map_err(|error| error.to_string())
+        .map_err(|error| format!("its header is damaged: {error}"))?;
+    if width <= DECODE_CHECK_SIDE && height <= DECODE_CHECK_SIDE {
+        open()?
+            .decode()
+            .map_err(|error| format!("its data is damaged or cut off: {error}"))?;
+    }
+    Ok((width, height))
+}
+
+fn unreadable(loc: Vec<Location>, message: &str) -> ValidationError {
+    let field = loc
+        .iter()
+        .skip(1)
+        .map(|part| match part {
+            Location::Index(index) => format!("[{index}]"),
+            Location::Field(name) => format!(".{name}"),
+        })
+        .collect::<String>();
+    let field = field.trim_start_matches('.').to_owned();
+    ValidationError::new(
+        loc,
+        format!("{field} is not a readable image: {message}; send a PNG, JPEG, WebP, TIFF or EXR file"),
+        "value_error",
+    )
 }
 
 impl DomainRequest for TextRequest {
@@ -155,6 +198,19 @@ impl DomainRequest for TextRequest {
 
     fn validate(&self, _info: Option<&serde_json::Value>) -> Vec<ValidationError> {
         Vec::new()
+    }
+
+    fn check_inputs(&self, storage: &std::path::Path) -> Vec<ValidationError> {
+        self.images
+            .iter()
+            .enumerate()
+            .filter_map(|(index, relative)| {
+                let loc = body_loc(&["images".into(), index.into()]);
+                check_image(&storage.join(relative))
+                    .err()
+                    .map(|message| unreadable(loc, &message))
+            })
+            .collect()
     }
 
     fn base64_fields(&mut self) -> Vec<Base64Field<'_>> {
@@ -183,6 +239,16 @@ impl DomainRequest for VideoRequest {
             errors.extend(self.validate_for(&info));
         }
         errors
+    }
+
+    fn check_inputs(&self, storage: &std::path::Path) -> Vec<ValidationError> {
+        [("image", &self.image), ("last_image", &self.last_image)]
+            .into_iter()
+            .filter_map(|(field, relative)| {
+                let message = check_image(&storage.join(relative.as_ref()?)).err()?;
+                Some(unreadable(body_loc(&[field.into()]), &message))
+            })
+            .collect()
     }
 
     fn base64_fields(&mut self) -> Vec<Base64Field<'_>> {
@@ -433,7 +499,13 @@ async fn create<R: DomainRequest>(
     .await
     .map_err(ApiError::internal)?;
     let stored = stored.map_err(ApiError::Validation)?;
-    let errors = request.check_inputs(state.engine.storage_dir());
+    let storage = state.engine.storage_dir().to_path_buf();
+    let (request, errors) = tokio::task::spawn_blocking(move || {
+        let errors = request.check_inputs(&storage);
+        (request, errors)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     if !errors.is_empty() {
         inputs::remove(state.engine.storage_dir(), &stored);
         return Err(ApiError::Validation(errors));

@@ -124,7 +124,7 @@ async fn sd15_missing_weights_fail_clearly_offline() {
 
 #[tokio::test]
 async fn sd15_rejects_what_it_cannot_do() {
-    let (_hf, server) = server(false);
+    let (_hf, server) = server(true);
     let plate = crate::harness::base64(&crate::harness::png(8, 8));
     let (_, models) = server.get("/api/images/models").await;
     assert_eq!(models["models"]["sd-1.5"]["image_to_image"], true);
@@ -249,17 +249,45 @@ async fn turbo_models_use_catalogue_defaults() {
 }
 
 #[tokio::test]
-async fn sd15_corrupt_plate_fails_the_job_only() {
+async fn cut_off_inputs_are_rejected_at_submission() {
     let (_hf, server) = server(true);
-    // The header is intact, so the submission passes; the pixel data is cut off.
+    // The header is intact but the pixel data is cut off.
     let mut truncated = crate::harness::png(64, 64);
     truncated.truncate(truncated.len() - 40);
     let corrupt = crate::harness::base64(&truncated);
-    let id = submit(&server, json!({"model": "sd-1.5", "image": corrupt, "steps": 1})).await;
-    let job = server.wait_finished(Domain::Images, id, SLOW).await;
-    assert_eq!(job.status, TaskStatus::Failure);
-    let message = job.error_message.unwrap();
-    assert!(message.contains("could not read image"), "{message}");
+    let plate = crate::harness::base64(&crate::harness::png(16, 16));
+    let cases = [
+        (
+            json!({"model": "sd-1.5", "image": corrupt, "steps": 1}),
+            json!(["body", "image"]),
+        ),
+        (
+            json!({"model": "dev-local", "image": plate, "references": [{"image": corrupt}]}),
+            json!(["body", "references", 0, "image"]),
+        ),
+        (
+            json!({"model": "sd-1.5", "image": plate, "mask": corrupt}),
+            json!(["body", "mask"]),
+        ),
+    ];
+    for (body, loc) in cases {
+        let (status, answer) = server.post("/api/images", &body).await;
+        assert_eq!(status, 422, "{answer}");
+        let error = answer["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|error| error["loc"] == loc)
+            .unwrap_or_else(|| panic!("no error at {loc}: {answer}"));
+        let message = error["msg"].as_str().unwrap();
+        assert!(message.contains("damaged or cut off"), "{message}");
+        assert!(!message.contains("storage"), "no server paths in messages: {message}");
+    }
+    let (status, answer) = server
+        .post("/api/texts", &json!({"model": "dev-local", "images": [corrupt]}))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["detail"][0]["loc"], json!(["body", "images", 0]));
 
     // The worker keeps serving.
     let id = submit(
@@ -291,7 +319,7 @@ async fn sd21_text_to_image_end_to_end() {
 
 #[tokio::test]
 async fn sd15_plate_checks_at_submission() {
-    let (_hf, server) = server(false);
+    let (_hf, server) = server(true);
     let huge = image::RgbImage::new(4097, 8);
     let mut bytes = Vec::new();
     huge.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
