@@ -217,6 +217,26 @@ impl RemoteExecutor {
     }
 }
 
+/// How long a job given up on is still cancelled on its remote, once that answers.
+const CANCEL_LATER_WINDOW: Duration = Duration::from_secs(30 * 60);
+
+/// Sends DELETE for a remote job every 5 s until the remote answers, for at
+/// most [`CANCEL_LATER_WINDOW`]. A restart of this server ends the attempts.
+async fn cancel_later(client: reqwest::Client, url: String, key: String, profile: String) {
+    let started = Instant::now();
+    while started.elapsed() < CANCEL_LATER_WINDOW {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        match client.delete(&url).bearer_auth(&key).send().await {
+            Ok(response) => {
+                tracing::info!(%profile, %url, status = %response.status(), "cancelled a remote job the local server gave up on");
+                return;
+            }
+            Err(error) => tracing::debug!(%profile, %error, "remote still unreachable for a pending cancel"),
+        }
+    }
+    tracing::warn!(%profile, %url, "gave up cancelling a remote job; it may run to its end there");
+}
+
 /// Every string in `value` that starts like a stored input path (`inputs/`).
 fn collect_paths(value: &serde_json::Value) -> Vec<String> {
     match value {
@@ -323,6 +343,14 @@ impl Executor for RemoteExecutor {
                     Err(error) => error.to_string(),
                 };
                 if last_contact.elapsed() >= self.timing.lost_window {
+                    // The remote may come back and run the job for nobody: keep
+                    // trying to cancel it there for a while.
+                    tokio::spawn(cancel_later(
+                        self.client.clone(),
+                        url.clone(),
+                        profile.api_key.clone(),
+                        name.clone(),
+                    ));
                     return Err(JobError::failed(format!(
                         "lost contact with remote profile {name} ({}) for {} s: {problem}",
                         profile.base_url,

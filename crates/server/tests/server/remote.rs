@@ -223,7 +223,7 @@ async fn lost_remote_fails_after_the_window_or_recovers() {
     let (_hf, local) = local_server("remote_lost_timeout_seconds = 3\n");
     add_profile(&local, "gpu-box", &remote, &remote.key).await;
 
-    let id = forward_slow_job(&local, 100).await;
+    let id = forward_slow_job(&local, 400).await;
     remote.kill();
     let job = local.wait_finished(Domain::Images, id, SLOW).await;
     assert_eq!(job.status, TaskStatus::Failure);
@@ -233,8 +233,13 @@ async fn lost_remote_fails_after_the_window_or_recovers() {
         "{message}"
     );
 
-    // Restarted within the window, the remote finishes the job it had.
+    // Once the remote is back, the job the local server gave up on is cancelled there.
     remote.restart();
+    let abandoned: Uuid = remote_jobs(&remote).await[0]["id"].as_str().unwrap().parse().unwrap();
+    let abandoned = remote.wait_finished(Domain::Images, abandoned, SLOW).await;
+    assert_eq!(abandoned.status, TaskStatus::Revoked, "{abandoned:?}");
+
+    // Restarted within the window, the remote finishes the job it had.
     let (_hf2, patient) = local_server("remote_lost_timeout_seconds = 60\n");
     add_profile(&patient, "gpu-box", &remote, &remote.key).await;
     let id = forward_slow_job(&patient, 30).await;
