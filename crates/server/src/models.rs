@@ -39,7 +39,9 @@ fn human_size(bytes: u64) -> String {
 
 fn find<'a>(catalog: &'a Catalog, name: &str) -> anyhow::Result<&'a hub::ModelEntry> {
     catalog.get(name).with_context(|| {
-        let names: Vec<&str> = catalog.entries().iter().map(|entry| entry.name.as_str()).collect();
+        let mut names: Vec<&str> = catalog.entries().iter().map(|entry| entry.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
         format!(
             "model {name:?} is not in the catalogue; `ddiffusion models list` shows: {}",
             names.join(", ")
@@ -52,11 +54,17 @@ pub async fn run(command: ModelsCommand, catalog: &Catalog, cache: &HfCache, dev
         ModelsCommand::Verify { name } => verify(catalog, cache, device, name.as_deref()).await,
         ModelsCommand::List => {
             println!(
-                "{:<14} {:<10} {:<12} {:>10}  {:<22} repository",
-                "name", "arch", "installed", "size", "licence"
+                "{:<18} {:<7} {:<10} {:<10} {:>10}  {:<22} repository",
+                "name", "domain", "arch", "installed", "size", "licence"
             );
             for entry in catalog.entries() {
-                let installed = if cache.is_installed(entry) { "yes" } else { "no" };
+                let installed = if entry.provider != protocol::Provider::Local {
+                    "external"
+                } else if cache.is_installed(entry) {
+                    "yes"
+                } else {
+                    "no"
+                };
                 let size = cache.size_on_disk(entry);
                 let source = entry
                     .local_path
@@ -65,8 +73,9 @@ pub async fn run(command: ModelsCommand, catalog: &Catalog, cache: &HfCache, dev
                     .unwrap_or_else(|| "-".into());
                 let gated = if entry.gated { " (gated)" } else { "" };
                 println!(
-                    "{:<14} {:<10} {:<12} {:>10}  {:<22} {source}{gated}",
+                    "{:<18} {:<7} {:<10} {:<10} {:>10}  {:<22} {source}{gated}",
                     entry.name,
+                    entry.domain.as_str(),
                     entry.architecture.as_deref().unwrap_or("-"),
                     installed,
                     if size == 0 { "-".to_owned() } else { human_size(size) },

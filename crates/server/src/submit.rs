@@ -208,10 +208,16 @@ pub async fn run(command: SubmitCommand) -> anyhow::Result<()> {
             .expect("progress template is valid"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
+    // Without a terminal (a farm job, a pipe) the bar is hidden, so log lines go to stderr as text.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut shown_logs = 0;
     let wait = client.wait(domain, created.id, Duration::from_millis(500), |job| {
         for line in job.logs.iter().skip(shown_logs) {
-            bar.println(line);
+            if terminal {
+                bar.println(line);
+            } else {
+                eprintln!("{line}");
+            }
         }
         shown_logs = shown_logs.max(job.logs.len());
         let progress = job.task_info.get("progress").and_then(Value::as_f64).unwrap_or(0.0);

@@ -35,6 +35,10 @@ async fn submit_downloads_outputs() {
     assert!(path.starts_with(out.path().join("renders")), "{written}");
     assert!(image::open(&path).is_ok());
     assert!(stderr.contains("Task ID:"));
+    assert!(
+        stderr.contains("Inference step 2/2"),
+        "logs reach stderr without a terminal: {stderr}"
+    );
 }
 
 #[tokio::test]
