@@ -47,6 +47,8 @@ pub struct Http {
     client: reqwest::Client,
     retry_base: Duration,
     attempts: u32,
+    /// The job whose logs show each retry, for a client made by [`Http::for_job`].
+    reporter: Option<engine::JobReporter>,
 }
 
 impl Http {
@@ -60,6 +62,15 @@ impl Http {
             client,
             retry_base: config.retry_base,
             attempts: config.attempts.max(1),
+            reporter: None,
+        }
+    }
+
+    /// Returns a client that also writes each retry into the job's logs.
+    pub fn for_job(&self, ctx: &engine::JobContext) -> Self {
+        Self {
+            reporter: Some(ctx.reporter()),
+            ..self.clone()
         }
     }
 
@@ -110,6 +121,9 @@ impl Http {
                 None => delay,
             };
             tracing::warn!(call = what, attempt, wait_ms = wait.as_millis() as u64, %error, "provider call will be retried");
+            if let Some(reporter) = &self.reporter {
+                reporter.log(format!("{error}; retrying in {:.1} s", wait.as_secs_f64()));
+            }
             tokio::time::sleep(wait).await;
             delay *= 2;
             attempt += 1;

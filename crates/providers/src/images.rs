@@ -248,23 +248,24 @@ impl ImagesExecutor {
 impl Executor for ImagesExecutor {
     fn run(&self, ctx: JobContext) -> ExecutorFuture<'_> {
         Box::pin(async move {
+            let http = self.http.for_job(&ctx);
             let request: ImageRequest = ctx.request()?;
             let inputs = Inputs::read(&ctx, &request).await?;
             let call = plan(&self.model, &request, &inputs)?;
             let bytes = match call {
                 Call::Replicate { model, input } => {
-                    let client = Replicate::new(&self.config, &self.http)?;
+                    let client = Replicate::new(&self.config, &http)?;
                     let url = client.run(&ctx, model, &input).await?;
                     ctx.log("Downloading the output");
-                    self.http.download("Replicate output download", &url).await?
+                    http.download("Replicate output download", &url).await?
                 }
                 Call::OpenAiGenerate { body } => {
-                    let client = OpenAi::new(&self.config, &self.http)?;
+                    let client = OpenAi::new(&self.config, &http)?;
                     ctx.log("Calling OpenAI images/generations");
                     client.generate_image(&body).await?
                 }
                 Call::OpenAiEdit { fields, with_mask } => {
-                    let client = OpenAi::new(&self.config, &self.http)?;
+                    let client = OpenAi::new(&self.config, &http)?;
                     let mut uploads = Vec::new();
                     for (index, image) in inputs.image.iter().chain(&inputs.references).enumerate() {
                         uploads.push(Upload {

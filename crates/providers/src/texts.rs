@@ -72,8 +72,9 @@ impl TextsExecutor {
 impl Executor for TextsExecutor {
     fn run(&self, ctx: JobContext) -> ExecutorFuture<'_> {
         Box::pin(async move {
+            let http = self.http.for_job(&ctx);
             let request: TextRequest = ctx.request()?;
-            let client = OpenAi::new(&self.config, &self.http)?;
+            let client = OpenAi::new(&self.config, &http)?;
             let mut images = Vec::new();
             for (index, path) in request.images.iter().enumerate() {
                 images.push(

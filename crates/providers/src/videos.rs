@@ -214,17 +214,18 @@ impl VideosExecutor {
 impl Executor for VideosExecutor {
     fn run(&self, ctx: JobContext) -> ExecutorFuture<'_> {
         Box::pin(async move {
+            let http = self.http.for_job(&ctx);
             let request: VideoRequest = ctx.request()?;
             let inputs = Inputs::read(&ctx, &request).await?;
             let bytes = match plan(&self.model, &request, &inputs)? {
                 Call::Replicate { model, input } => {
-                    let client = Replicate::new(&self.config, &self.http)?;
+                    let client = Replicate::new(&self.config, &http)?;
                     let url = client.run(&ctx, model, &input).await?;
                     ctx.log("Downloading the output");
-                    self.http.download("Replicate output download", &url).await?
+                    http.download("Replicate output download", &url).await?
                 }
                 Call::OpenAiVideo { fields, size } => {
-                    let client = OpenAi::new(&self.config, &self.http)?;
+                    let client = OpenAi::new(&self.config, &http)?;
                     let reference = match &inputs.image {
                         Some(image) => Some(Upload {
                             name: "reference.png".into(),

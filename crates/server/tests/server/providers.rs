@@ -680,6 +680,13 @@ async fn provider_failures_are_retried_or_reported() {
     for (prompt, attempts) in [("rate limited [429]", 2), ("flaky [500]", 3)] {
         let job = run(&server, Domain::Images, image(prompt)).await;
         assert_eq!(job.status, TaskStatus::Success, "{prompt}: {job:?}");
+        let retries = job.logs.iter().filter(|line| line.contains("; retrying in")).count();
+        assert_eq!(
+            retries,
+            attempts - 1,
+            "each retry shows in the job's logs: {:?}",
+            job.logs
+        );
         let creates = mock
             .received("flux-1.1-pro")
             .iter()
