@@ -207,7 +207,39 @@ fn serde_error(mut loc: Vec<Location>, message: &str) -> ValidationError {
     } else {
         "value_error"
     };
-    ValidationError::new(loc, message.to_owned(), kind)
+    let field = loc
+        .last()
+        .and_then(|part| match part {
+            Location::Field(name) => Some(name.as_str()),
+            Location::Index(_) => None,
+        })
+        .unwrap_or("value");
+    ValidationError::new(loc.clone(), plain_type_message(field, message), kind)
+}
+
+/// Rewrites serde's type messages (`invalid type: string "abc", expected i64`)
+/// in words a client author reads without knowing Rust.
+fn plain_type_message(field: &str, message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return message.to_owned();
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else {
+        return message.to_owned();
+    };
+    let expected = match expected {
+        "i64" | "i32" | "u32" | "u64" | "usize" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" | "bool" => "true or false",
+        "a string" => "a string",
+        other => other,
+    };
+    let found = match found {
+        text if text.starts_with("floating point") && expected == "a whole number" => {
+            format!("{text} (out of range or not whole)")
+        }
+        text => text.to_owned(),
+    };
+    format!("{field} must be {expected}, but the request has {found}")
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
@@ -224,6 +256,19 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_errors_read_without_rust() {
+        assert_eq!(
+            plain_type_message("width", "invalid type: string \"abc\", expected i64"),
+            "width must be a whole number, but the request has string \"abc\""
+        );
+        assert_eq!(
+            plain_type_message("seed", "invalid type: floating point `1e20`, expected i64"),
+            "seed must be a whole number, but the request has floating point `1e20` (out of range or not whole)"
+        );
+        assert_eq!(plain_type_message("x", "unknown field"), "unknown field");
+    }
     use protocol::images::ImageRequest;
 
     fn errors(body: &str) -> Vec<ValidationError> {
