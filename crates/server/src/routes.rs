@@ -376,6 +376,15 @@ fn runnable_here(state: &AppState, domain: Domain, model: &str) -> bool {
     }
 }
 
+/// An error about the `target` query parameter (or its `x-dd-target` header).
+fn target_error(message: String) -> ApiError {
+    ApiError::Validation(vec![ValidationError::new(
+        vec!["query".into(), "target".into()],
+        message,
+        "value_error",
+    )])
+}
+
 /// Chooses where a job runs: the profile the request names, the model's
 /// routing rule, or, when the model cannot run here, the first enabled profile
 /// that lists it. `None` runs it here. Also returns the model information
@@ -395,12 +404,16 @@ async fn choose_target(
         Some(target) => {
             match state.profiles.get(&target) {
                 Some(profile) if profile.enabled => {}
-                Some(_) => return Err(ApiError::field("target", format!("profile {target:?} is disabled"))),
+                Some(_) => {
+                    return Err(target_error(format!(
+                        "profile {target:?} is disabled; enable it with `ddiffusion profiles add {target} URL` \
+                         (without --disabled) or PUT /api/profiles/{target} with \"enabled\": true"
+                    )))
+                }
                 None => {
-                    return Err(ApiError::field(
-                        "target",
-                        format!("no remote profile named {target:?}; GET /api/profiles lists them"),
-                    ))
+                    return Err(target_error(format!(
+                        "no remote profile named {target:?}; GET /api/profiles lists them"
+                    )))
                 }
             }
             Some(target)

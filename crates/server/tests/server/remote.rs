@@ -288,7 +288,7 @@ async fn unreachable_remote_fails_at_submission() {
         .post("/api/images?target=nowhere", &json!({"model": "dev-local"}))
         .await;
     assert_eq!(status, 422);
-    assert_eq!(answer["detail"][0]["loc"], json!(["body", "target"]));
+    assert_eq!(answer["detail"][0]["loc"], json!(["query", "target"]));
 }
 
 #[tokio::test]
