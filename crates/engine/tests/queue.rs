@@ -207,3 +207,15 @@ async fn lane_executor_runs_jobs_sent_to_its_lane() {
         .to_string()
         .contains("lane nowhere"));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn database_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig::new(dir.path());
+    let database = config.database.clone();
+    let _engine = Engine::open(config).await.unwrap();
+    let mode = std::fs::metadata(&database).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
