@@ -422,7 +422,11 @@ async fn choose_target(
         None => {
             let mut found = None;
             for profile in state.profiles.enabled() {
-                if state.profiles.remote_models(&profile, domain).await.contains_key(model) {
+                let listed = state.profiles.remote_models(&profile, domain).await;
+                let runnable = listed
+                    .get(model)
+                    .is_some_and(|info| info.get("runnable_now") != Some(&serde_json::Value::Bool(false)));
+                if runnable {
                     found = Some(profile);
                     break;
                 }
@@ -712,6 +716,17 @@ async fn delete(state: &AppState, domain: Domain, id: &str) -> Result<Json<Delet
 
 async fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
     let mut models = state.catalog.list(domain);
+    // Beyond the contract's fields: whether a local model can run now, so
+    // that the UI and forwarding servers can tell.
+    for (name, info) in models.iter_mut() {
+        if state
+            .models
+            .get_in(domain, name)
+            .is_some_and(|entry| entry.provider == protocol::Provider::Local)
+        {
+            info["runnable_now"] = serde_json::json!(runnable_here(state, domain, name));
+        }
+    }
     // Models that only a remote profile runs are listed with where they run.
     for profile in state.profiles.enabled() {
         for (name, mut info) in state.profiles.remote_models(&profile, domain).await {

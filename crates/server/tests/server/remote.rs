@@ -433,3 +433,17 @@ async fn revoked_key_fails_at_once() {
         "no wait for the lost-remote window"
     );
 }
+
+#[tokio::test]
+async fn automatic_forwarding_skips_remotes_that_cannot_run_the_model() {
+    let (_remote_hf, remote) = local_server("");
+    let (_local_hf, local) = local_server("");
+    add_profile(&local, "gpu-box", &remote, &remote.key).await;
+    let (_, models) = remote.get("/api/images/models").await;
+    assert_eq!(models["models"]["sd-xl"]["runnable_now"], false, "{models}");
+    let (status, answer) = local
+        .post("/api/images", &json!({"model": "sd-xl", "prompt": "x"}))
+        .await;
+    assert_eq!(status, 422, "not forwarded to a remote without the weights: {answer}");
+    assert!(remote_jobs(&remote).await.is_empty());
+}
