@@ -254,6 +254,21 @@ def test_banner_while_server_down(context):
     wait_for(lambda: context.status_of_row(job["id"]) == "SUCCESS", timeout=30, what="a new job to show after reconnecting")
 
 
+def test_gallery_shows_outputs(context):
+    assert context.finished_job, "needs the job of the image form test"
+    browser = context.browser
+    browser.click('header nav a[href="/ui/gallery"]')
+    wait_for(lambda: browser.script(
+        f'const a = document.querySelector(\'#gallery a[href="/ui/tasks/{context.finished_job}"]\'); return a !== null;'
+    ), what="the image form job in the gallery")
+    wait_for(lambda: browser.script(
+        "return [...document.querySelectorAll('#gallery img')].some(i => i.complete && i.naturalWidth > 0);"
+    ), what="an output image to load in the gallery")
+    prompt = browser.text("#gallery .prompt") or ""
+    assert "steps=" in prompt, f"the gallery does not show the prompt sent from this browser: {prompt!r}"
+    context.screenshot("gallery")
+
+
 def test_task_page_opened_directly(context):
     assert context.finished_job, "needs the job of the image form test"
     browser = context.browser
@@ -298,6 +313,7 @@ def main():
             (test_image_form_job_runs, (input_image,)),
             (test_queue_updates_live, ()),
             (test_cancel_from_queue, ()),
+            (test_gallery_shows_outputs, ()),
             (test_task_page_opened_directly, ()),
             (test_banner_while_server_down, ()),
         ]

@@ -2,6 +2,7 @@
 //! The server serves it at `/ui`; every page routes on the client.
 
 mod api;
+mod gallery;
 mod generate;
 mod models;
 mod queue;
@@ -54,6 +55,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/ui") view=queue::QueuePage/>
                         <Route path=path!("/ui/tasks/:id") view=task::TaskPage/>
                         <Route path=path!("/ui/generate") view=generate::GeneratePage/>
+                        <Route path=path!("/ui/gallery") view=gallery::GalleryPage/>
                         <Route path=path!("/ui/models") view=models::ModelsPage/>
                         <Route path=path!("/ui/settings") view=settings::SettingsPage/>
                     </Routes>
@@ -72,6 +74,7 @@ fn Header() -> impl IntoView {
             <nav>
                 <a href="/ui">"Queue"</a>
                 <a href="/ui/generate">"Generate"</a>
+                <a href="/ui/gallery">"Gallery"</a>
                 <a href="/ui/models">"Models"</a>
                 <a href="/ui/settings">"Settings"</a>
             </nav>
