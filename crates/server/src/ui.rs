@@ -22,8 +22,9 @@ struct UiFiles;
 
 const NOT_BUILT: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Deferred Diffusion</title></head>\
 <body><h1>The web UI is not built</h1>\
-<p>This server was built without <code>ui/dist</code>. Run <code>make ui</code> in the repository, \
-then rebuild the server (<code>make build</code>), or use the API documentation at <a href=\"/docs\">/docs</a>.</p>\
+<p>This server found no files in <code>ui/dist</code>. Run <code>make ui</code> in the repository, \
+then reload this page (debug builds read <code>ui/dist</code> from disk) or rebuild the server with \
+<code>make build</code> (release builds embed it). The API documentation is at <a href=\"/docs\">/docs</a>.</p>\
 </body></html>";
 
 pub fn router() -> Router<AppState> {
