@@ -105,7 +105,7 @@ fn JobRow(id: Uuid, error: RwSignal<Option<String>>) -> impl IntoView {
                 {field(|job| format!(" {:.0}%", job.progress * 100.0))}
             </td>
             <td>{move || job.with(|job| job.as_ref().and_then(|job| store::elapsed_ms(job, store.now.get())).map(store::format_duration).unwrap_or_default())}</td>
-            <td>{field(|job| source_of(job))}</td>
+            <td>{field(source_of)}</td>
             <td class="actions">
                 <Show when=running>
                     <button class="cancel danger" on:click=cancel>"Cancel"</button>
