@@ -201,6 +201,9 @@ def test_image_form_job_runs(context, input_image):
         "const i = document.querySelector('img.output-image'); return i && i.complete && i.naturalWidth > 0;"
     ), what="the output image to load")
     assert "image" in (browser.text("#task-request") or ""), "the task page does not show the request"
+    assert browser.script(
+        "const i = document.querySelector('#task-inputs img.input-image'); return i && i.complete && i.naturalWidth === 96;"
+    ), "the task page does not show the input image as a thumbnail"
     context.screenshot("task-page")
     response = context.server.api("GET", f"/api/images/{job_id}")
     assert response["status"] == "SUCCESS", f"the API says {response['status']}"

@@ -165,7 +165,10 @@ pub fn TaskPage() -> impl IntoView {
             <section>
                 <h2>"Request"</h2>
                 {move || match id.get().and_then(|id| api::stored_item(&store::request_storage_name(id))) {
-                    Some(body) => view! { <pre id="task-request" class="request">{pretty_request(&body)}</pre> }.into_any(),
+                    Some(body) => view! {
+                        <div id="task-inputs" class="outputs">{input_thumbnails(&body)}</div>
+                        <pre id="task-request" class="request">{pretty_request(&body)}</pre>
+                    }.into_any(),
                     None => view! { <p class="hint">"The server does not return a job's request; only requests sent from this browser are shown."</p> }.into_any(),
                 }}
             </section>
@@ -191,6 +194,28 @@ fn outputs_view(task: &Loaded) -> AnyView {
             } else {
                 view! { <figure><a href=link target="_blank"><img class="output-image" src=url/></a></figure> }.into_any()
             }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// Thumbnails of the base64 input images of a stored request. The data URLs
+/// say `image/png` whatever the format, because browsers detect an image's
+/// format from its bytes.
+fn input_thumbnails(body: &str) -> AnyView {
+    let Ok(request) = serde_json::from_str::<serde_json::Value>(body) else {
+        return ().into_any();
+    };
+    ["image", "mask", "last_image"]
+        .into_iter()
+        .filter_map(|field| {
+            let data = request.get(field)?.as_str()?.to_owned();
+            Some(view! {
+                <figure>
+                    <img class="input-image" src=format!("data:image/png;base64,{data}")/>
+                    <figcaption>{field}</figcaption>
+                </figure>
+            })
         })
         .collect_view()
         .into_any()
