@@ -272,6 +272,35 @@ def test_gallery_shows_outputs(context):
     context.screenshot("gallery")
 
 
+def test_settings_profiles_and_client_lines(context):
+    browser = context.browser
+    browser.click('header nav a[href="/ui/settings"]')
+    wait_for(lambda: browser.text("#client-key") is not None, what="the settings page")
+    assert browser.text("#client-key") == f"DDIFFUSION_API_KEY={context.server.key}", "wrong key line"
+    assert browser.text("#client-address") == f"DDIFFUSION_API_ADDRESS={context.server.url}", "wrong address line"
+
+    browser.type("#profile-name", "nowhere")
+    browser.type("#profile-url", "http://127.0.0.1:9")
+    browser.click("#profile-form button[type=submit]")
+    wait_for(lambda: "nowhere" in (browser.text("#profiles tbody") or ""), what="the saved profile in the list")
+    browser.click("#profiles tbody button.secondary")
+    message = wait_for(lambda: browser.text("p.error"), timeout=60, what="the error of checking an unreachable profile")
+    assert "nowhere" in message, f"the check error does not name the profile: {message}"
+    browser.click("#profiles tbody button.danger")
+    wait_for(lambda: "nowhere" not in browser.text("#profiles tbody"), what="the profile to be removed")
+    assert browser.text("p.error") is None, "the error of the check still shows after the removal"
+    assert context.server.api("GET", "/api/profiles") == [], "the server still has the profile"
+
+
+def test_models_page_lists_catalogue(context):
+    browser = context.browser
+    browser.click('header nav a[href="/ui/models"]')
+    wait_for(lambda: "sd-xl" in (browser.text("#catalogue") or ""), what="the model catalogue")
+    catalogue = browser.text("#catalogue")
+    assert "gpt-image-1" in catalogue, "the catalogue lacks the external image models"
+    assert "runs at the provider" in catalogue, "external models are not marked as such"
+
+
 def test_task_page_opened_directly(context):
     assert context.finished_job, "needs the job of the image form test"
     browser = context.browser
@@ -317,6 +346,8 @@ def main():
             (test_queue_updates_live, ()),
             (test_cancel_from_queue, ()),
             (test_gallery_shows_outputs, ()),
+            (test_settings_profiles_and_client_lines, ()),
+            (test_models_page_lists_catalogue, ()),
             (test_task_page_opened_directly, ()),
             (test_banner_while_server_down, ()),
         ]

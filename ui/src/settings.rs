@@ -138,6 +138,7 @@ fn Profiles() -> impl IntoView {
         spawn_local(async move {
             match api::call("DELETE", &format!("/api/profiles/{profile}"), None).await {
                 Ok(_) => {
+                    error.set(None);
                     message.set(Some(format!("Removed the profile {profile}.")));
                     reload();
                 }
