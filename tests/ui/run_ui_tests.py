@@ -271,6 +271,20 @@ def test_gallery_shows_outputs(context):
     assert "steps=" in prompt, f"the gallery does not show the prompt sent from this browser: {prompt!r}"
     context.screenshot("gallery")
 
+    browser.click("#gallery a.use-as-input")
+    wait_for(lambda: browser.script(
+        "const i = document.querySelector('#sent-input img'); return i && i.complete && i.naturalWidth > 0;"
+    ), what="the gallery output as the input of the image form")
+    wait_for(lambda: browser.text('#image-model option[value="dev-local"]') is not None, what="the image models")
+    browser.click('#image-model option[value="dev-local"]')
+    browser.type("#image-prompt", "steps=2 step_ms=10")
+    browser.click("#image-submit")
+    wait_for(lambda: context.path().startswith("/ui/tasks/"), what="the task page of the job with the reused input")
+    wait_for(lambda: browser.script(
+        "const i = document.querySelector('#task-inputs img.input-image'); return i && i.complete && i.naturalWidth > 0;"
+    ), what="the reused input on the new task page")
+    wait_for(lambda: browser.text("#task-status") == "SUCCESS", timeout=30, what="the job with the reused input to succeed")
+
 
 def test_settings_profiles_and_client_lines(context):
     browser = context.browser

@@ -326,17 +326,38 @@ pub fn copy_to_clipboard(text: &str) {
     }
 }
 
+/// Downloads `url` (a signed output URL) and returns its bytes as base64.
+pub async fn download_base64(url: &str) -> Result<String, ApiError> {
+    let response = send("GET", url, None, None).await?;
+    if !response.ok() {
+        let text = body_text(&response).await?;
+        return Err(ApiError {
+            status: response.status(),
+            message: error_message(&text),
+        });
+    }
+    let blob = JsFuture::from(response.blob().map_err(ApiError::unreachable)?)
+        .await
+        .map_err(ApiError::unreachable)?;
+    let blob: web_sys::Blob = blob.dyn_into().map_err(|blob| ApiError::unreachable(blob.into()))?;
+    read_blob_base64(&blob, url).await
+}
+
 /// Reads a file chosen in an `<input type="file">` as base64, without the `data:` prefix.
 pub async fn read_file_base64(file: web_sys::File) -> Result<String, ApiError> {
+    read_blob_base64(&file, &file.name()).await
+}
+
+async fn read_blob_base64(blob: &web_sys::Blob, name: &str) -> Result<String, ApiError> {
     let reader = web_sys::FileReader::new().map_err(ApiError::unreachable)?;
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
         reader.set_onload(Some(&resolve));
         reader.set_onerror(Some(&reject));
     });
-    reader.read_as_data_url(&file).map_err(ApiError::unreachable)?;
+    reader.read_as_data_url(blob).map_err(ApiError::unreachable)?;
     JsFuture::from(promise).await.map_err(|_| ApiError {
         status: 0,
-        message: format!("Could not read the file {}", file.name()),
+        message: format!("Could not read {name}"),
     })?;
     let url = reader
         .result()

@@ -85,7 +85,12 @@ fn gallery_card(item: GalleryItem) -> impl IntoView {
             {
                 view! { <video controls src=url.clone()></video> }.into_any()
             } else {
-                view! { <a href=link target="_blank"><img src=url.clone()/></a> }.into_any()
+                let reuse = format!("/ui/generate?input={}", String::from(js_sys::encode_uri_component(url)));
+                view! {
+                    <a href=link target="_blank"><img src=url.clone()/></a>
+                    <a class="use-as-input" href=reuse>"Use as input"</a>
+                }
+                .into_any()
             }
         })
         .collect_view();

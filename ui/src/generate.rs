@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use protocol::images::{ImageModelsResponse, ImagesModelInfo};
 use serde_json::{json, Map, Value};
@@ -124,6 +124,17 @@ fn ImageForm() -> impl IntoView {
     let strength = RwSignal::new("0.5".to_owned());
     let steps = RwSignal::new(String::new());
     let guidance = RwSignal::new(String::new());
+    // An output sent here from the gallery (`?input=URL`), as base64; a chosen file replaces it.
+    let input_image = RwSignal::new(None::<String>);
+    let input_url = use_query_map().get_untracked().get("input");
+    if let Some(url) = input_url {
+        spawn_local(async move {
+            match api::download_base64(&url).await {
+                Ok(data) => input_image.set(Some(data)),
+                Err(failure) => error.set(Some(format!("Could not load the input image: {failure}"))),
+            }
+        });
+    }
 
     spawn_local(async move {
         match api::get_json::<ImageModelsResponse>("/api/images/models").await {
@@ -200,6 +211,9 @@ fn ImageForm() -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             let object = body.as_object_mut().expect("a JSON object");
+            if let Some(data) = input_image.get_untracked() {
+                object.insert("image".into(), Value::String(data));
+            }
             let attached = match attach_file(object, "image", "image-input").await {
                 Ok(()) => attach_file(object, "mask", "mask-input").await,
                 Err(failure) => Err(failure),
@@ -241,6 +255,12 @@ fn ImageForm() -> impl IntoView {
             </div>
             <div class="row">
                 <label>"Input image (image to image)" <input id="image-input" type="file" accept="image/*"/></label>
+                <Show when=move || input_image.with(|image| image.is_some())>
+                    <figure id="sent-input">
+                        <img class="input-image" src=move || format!("data:image/png;base64,{}", input_image.get().unwrap_or_default())/>
+                        <figcaption>"From the gallery " <button type="button" class="secondary" on:click=move |_| input_image.set(None)>"Remove"</button></figcaption>
+                    </figure>
+                </Show>
                 <label>"Mask (inpainting; needs an input image)" <input id="mask-input" type="file" accept="image/*"/></label>
             </div>
             <button id="image-submit" type="submit" disabled=move || busy.get()>"Generate image"</button>
