@@ -159,7 +159,7 @@ async fn body_text(response: &Response) -> Result<String, ApiError> {
     Ok(text.as_string().unwrap_or_default())
 }
 
-/// Sends a request and returns the body of a 2xx answer, or the server's error message.
+/// Sends a request and returns the body of a 2xx response, or the server's error message.
 pub async fn call(method: &str, path: &str, body: Option<&str>) -> Result<String, ApiError> {
     call_with_key(method, path, body, None).await
 }
@@ -183,12 +183,12 @@ pub async fn call_with_key(
     }
 }
 
-/// Sends a request and parses the JSON of a 2xx answer as `T`.
+/// Sends a request and parses the JSON of a 2xx response as `T`.
 pub async fn call_json<T: DeserializeOwned>(method: &str, path: &str, body: Option<&str>) -> Result<T, ApiError> {
     let text = call(method, path, body).await?;
     serde_json::from_str(&text).map_err(|error| ApiError {
         status: 200,
-        message: format!("Unexpected answer from {path}: {error}"),
+        message: format!("Invalid response from {path}: {error}"),
     })
 }
 
@@ -276,7 +276,7 @@ impl EventStream {
         }
     }
 
-    /// A handle to the underlying reader, to cancel the stream from elsewhere.
+    /// Returns a handle to the underlying reader, to cancel the stream from elsewhere.
     pub fn reader(&self) -> ReadableStreamDefaultReader {
         self.reader.clone()
     }

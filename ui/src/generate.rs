@@ -61,7 +61,7 @@ async fn model_names(domain: &str) -> Result<Vec<(String, String)>, api::ApiErro
         .collect())
 }
 
-/// The file chosen in the file input with this element id, if any.
+/// Returns the file chosen in the file input with this element id, if any.
 fn chosen_file(element_id: &str) -> Option<web_sys::File> {
     let input: HtmlInputElement = web_sys::window()?
         .document()?

@@ -53,7 +53,7 @@ pub fn QueuePage() -> impl IntoView {
     }
 }
 
-/// One row; it reads its job from the store so that only its cells update.
+/// Renders one row, which reads its job from the store so that only its cells update.
 #[component]
 fn JobRow(id: Uuid, error: RwSignal<Option<String>>) -> impl IntoView {
     let store = expect_context::<Store>();

@@ -12,7 +12,7 @@ use crate::queue::{source_of, status_label};
 use crate::store::{self, Store};
 use crate::ErrorLine;
 
-/// Task details with the domain that answered for the id.
+/// Task details with the domain whose route returned them.
 #[derive(Clone, PartialEq)]
 struct Loaded {
     domain: Domain,
@@ -21,7 +21,7 @@ struct Loaded {
     live_lines_seen: usize,
 }
 
-/// Gets the job from the domain the store knows, or tries each domain in turn,
+/// Gets the job from the domain stored for it, or tries each domain in turn,
 /// because a URL opened from a plug-in carries only the id.
 async fn load(store: Store, id: Uuid) -> Result<Loaded, api::ApiError> {
     let known = store.job(id).map(|job| job.domain);
@@ -199,8 +199,8 @@ fn outputs_view(task: &Loaded) -> AnyView {
         .into_any()
 }
 
-/// Thumbnails of the base64 input images of a stored request. The data URLs
-/// say `image/png` whatever the format, because browsers detect an image's
+/// Renders thumbnails of the base64 input images of a stored request. The data
+/// URLs declare `image/png` whatever the format, because browsers detect an image's
 /// format from its bytes.
 fn input_thumbnails(body: &str) -> AnyView {
     let Ok(request) = serde_json::from_str::<serde_json::Value>(body) else {
@@ -221,7 +221,7 @@ fn input_thumbnails(body: &str) -> AnyView {
         .into_any()
 }
 
-/// The stored request as indented JSON, with base64 images shortened.
+/// Formats the stored request as indented JSON, with base64 images shortened.
 fn pretty_request(body: &str) -> String {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
         return body.to_owned();
