@@ -204,7 +204,7 @@ impl SdExecutor {
         let reporter = ctx.reporter();
         let logged: Arc<Mutex<std::collections::HashMap<String, u64>>> = Arc::default();
         let progress = move |file: &str, done: u64, total: u64| {
-            let tenth = if total == 0 { 10 } else { done * 10 / total };
+            let tenth = done.saturating_mul(10).checked_div(total).unwrap_or(10);
             let mut logged = logged.lock().unwrap();
             if logged.get(file).is_none_or(|&last| tenth > last) {
                 logged.insert(file.to_owned(), tenth);

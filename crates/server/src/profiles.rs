@@ -56,6 +56,9 @@ pub struct ProfileInfo {
 /// How long a remote's model list is reused before it is fetched again.
 const MODELS_TTL: Duration = Duration::from_secs(30);
 
+/// Model lists fetched from the remotes, by profile and domain, with the time of the fetch.
+type ModelLists = BTreeMap<(String, Domain), (Instant, serde_json::Map<String, serde_json::Value>)>;
+
 /// The profiles file and the model lists fetched from the remotes.
 #[derive(Clone)]
 pub struct Profiles {
@@ -64,7 +67,7 @@ pub struct Profiles {
     /// Modification time of the file when it was last read or written, so
     /// that edits by `ddiffusion profiles` reach a running server.
     modified: Arc<Mutex<Option<std::time::SystemTime>>>,
-    models: Arc<Mutex<BTreeMap<(String, Domain), (Instant, serde_json::Map<String, serde_json::Value>)>>>,
+    models: Arc<Mutex<ModelLists>>,
 }
 
 fn valid_name(name: &str) -> anyhow::Result<()> {

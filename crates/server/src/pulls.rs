@@ -84,7 +84,7 @@ impl Pulls {
         let Some(pull) = states.get_mut(name) else {
             return;
         };
-        let percent = |done: u64, total: u64| if total == 0 { 0 } else { done * 100 / total };
+        let percent = |done: u64, total: u64| done.saturating_mul(100).checked_div(total).unwrap_or(0);
         let publish = match pull.files.iter_mut().find(|entry| entry.file == file) {
             Some(entry) => {
                 let changed = percent(done, total) != percent(entry.done_bytes, entry.total_bytes) || done == total;

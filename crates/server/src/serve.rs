@@ -181,7 +181,9 @@ pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
     state.engine.start().await?;
     tracing::info!(data_dir = %paths.data_dir.display(), config = %paths.config_file.display(), "server started");
     // Tests and scripts read this line to learn the port when binding to port 0.
-    println!("ddiffusion listening on http://{address} (API docs at http://{address}/docs)");
+    println!(
+        "ddiffusion listening on http://{address} (API docs at http://{address}/docs, web UI at http://{address}/ui)"
+    );
 
     spawn_idle_unloader(&state);
     let shutdown = state.shutdown.clone();
