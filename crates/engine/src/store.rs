@@ -169,7 +169,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
-    // The database holds key hashes and every request's prompt: owner only.
+    // The database contains key hashes and every request's prompt, so only its owner may read it.
     #[cfg(unix)]
     for suffix in ["", "-wal", "-shm"] {
         use std::os::unix::fs::PermissionsExt;

@@ -153,7 +153,7 @@ async fn failure_is_recorded_with_message_and_event() {
     assert!(saw_failure, "a FAILURE state event is published");
 }
 
-/// Writes the job's external reference into its output, to show what a lane executor sees.
+/// Writes the job's model and external reference into its output text.
 struct EchoReference;
 
 impl Executor for EchoReference {

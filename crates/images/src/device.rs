@@ -6,7 +6,7 @@ use candle_core::Device;
 /// then the CPU), `cpu`, `cuda`, `cuda:N` or `metal`.
 ///
 /// CUDA and Metal need a build with the `cuda` or `metal` cargo feature;
-/// without it, naming them is an error that says so.
+/// without it, naming them returns an error that names the feature.
 pub fn open(setting: &str) -> Result<Device, String> {
     let setting = setting.trim().to_ascii_lowercase();
     let cuda = |ordinal: usize| {
@@ -75,7 +75,7 @@ mod tests {
 
     #[cfg(not(feature = "cuda"))]
     #[test]
-    fn cuda_without_the_feature_says_how_to_get_it() {
+    fn cuda_without_feature_names_it() {
         let error = open("cuda:1").unwrap_err();
         assert!(error.contains("--features cuda"), "{error}");
     }

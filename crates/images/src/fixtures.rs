@@ -61,7 +61,7 @@ pub fn inpainting_files(folder: &Path) -> std::collections::BTreeMap<String, Pat
     .collect()
 }
 
-/// Subfolder of a tiny model that holds its 9-channel inpainting UNet.
+/// Subfolder of a tiny model that contains its 9-channel inpainting UNet.
 pub const INPAINTING: &str = "inpainting";
 
 /// Commit id under which fixtures are written.

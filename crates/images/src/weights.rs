@@ -1,7 +1,7 @@
 //! Weights read tensor by tensor from a safetensors file.
 //!
 //! A memory-mapped file keeps every page it has touched resident until it is
-//! unmapped, so loading a model through a map holds the file's pages and the
+//! unmapped, so loading a model through a map keeps the file's pages and the
 //! converted copies at the same time: about twice the model's size at peak.
 //! Reading each tensor with a positioned read keeps one copy.
 

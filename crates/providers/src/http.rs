@@ -130,7 +130,7 @@ impl Http {
         }
     }
 
-    /// Sends a request and parses a JSON answer.
+    /// Sends a request and parses the JSON response.
     pub async fn json<T: DeserializeOwned>(
         &self,
         what: &str,

@@ -134,7 +134,7 @@ impl Orientation {
         }
     }
 
-    /// The aspect ratio most providers take: `16:9`, `9:16` or `1:1`.
+    /// Returns the aspect ratio most providers take: `16:9`, `9:16` or `1:1`.
     pub fn aspect_ratio(self) -> &'static str {
         match self {
             Self::Landscape => "16:9",

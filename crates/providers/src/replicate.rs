@@ -150,7 +150,7 @@ impl<'a> Replicate<'a> {
     }
 }
 
-/// The first URL of a prediction's output: a string, or the first string of a list.
+/// Returns the first URL of a prediction's output: a string, or the first string of a list.
 fn first_url(prediction: &Prediction) -> Result<String, JobError> {
     let url = match &prediction.output {
         Value::String(url) => Some(url.clone()),

@@ -68,7 +68,7 @@ pub struct Settings {
     pub remote_poll_ms: u64,
     /// Seconds an unreachable remote is retried before a forwarded job fails at submission.
     pub remote_submit_timeout_seconds: u64,
-    /// Seconds a remote may stop answering mid-job before the forwarded job fails.
+    /// Seconds a remote may stop responding mid-job before the forwarded job fails.
     pub remote_lost_timeout_seconds: u64,
 }
 

@@ -101,7 +101,7 @@ async fn profiles_delete(
     post, path = "/api/profiles/{name}/test", operation_id = "profiles_test", tag = "profiles",
     params(("name" = String, Path, description = "Profile name")),
     responses(
-        (status = 200, description = "The remote answered and accepted the key", body = ProfileCheck),
+        (status = 200, description = "The remote responded and accepted the key", body = ProfileCheck),
         (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
         (status = 404, description = "No profile has this name", body = ErrorDetail),
         (status = 422, description = "The remote is unreachable or rejected the key", body = ErrorDetail),

@@ -312,7 +312,7 @@ pub struct ProfileCheck {
     pub models: BTreeMap<String, Vec<String>>,
 }
 
-/// Checks that the remote answers `/health`, accepts the key and lists its models.
+/// Checks that the remote responds to `/health`, accepts the key and lists its models.
 pub async fn check(name: &str, profile: &Profile) -> anyhow::Result<ProfileCheck> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
     let base = &profile.base_url;

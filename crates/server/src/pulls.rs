@@ -45,7 +45,7 @@ pub struct ModelPull {
     pub status: PullStatus,
     /// Files started so far, in the order they started.
     pub files: Vec<FileProgress>,
-    /// Why the download failed, with what to do next.
+    /// Reason the download failed, with what to do next.
     pub error: Option<String>,
 }
 

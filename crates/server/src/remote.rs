@@ -99,7 +99,7 @@ fn inline_inputs(value: &mut serde_json::Value, inputs: &[String], storage: &std
     Ok(())
 }
 
-/// The message of an error response: `detail[0].msg`, `detail`, or the text.
+/// Returns the message of an error response: `detail[0].msg`, `detail`, or the text.
 fn remote_message(body: &str) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let from_json = parsed.as_ref().and_then(|value| {
@@ -217,10 +217,10 @@ impl RemoteExecutor {
     }
 }
 
-/// How long a job given up on is still cancelled on its remote, once that answers.
+/// How long the local server keeps trying to cancel a remote job it gave up on.
 const CANCEL_LATER_WINDOW: Duration = Duration::from_secs(30 * 60);
 
-/// Sends DELETE for a remote job every 5 s until the remote answers, for at
+/// Sends DELETE for a remote job every 5 s until the remote responds, for at
 /// most [`CANCEL_LATER_WINDOW`]. A restart of this server ends the attempts.
 async fn cancel_later(client: reqwest::Client, url: String, key: String, profile: String) {
     let started = Instant::now();
@@ -237,7 +237,7 @@ async fn cancel_later(client: reqwest::Client, url: String, key: String, profile
     tracing::warn!(%profile, %url, "gave up cancelling a remote job; it may run to its end there");
 }
 
-/// Every string in `value` that starts like a stored input path (`inputs/`).
+/// Returns every string in `value` that starts like a stored input path (`inputs/`).
 fn collect_paths(value: &serde_json::Value) -> Vec<String> {
     match value {
         serde_json::Value::String(text) if text.starts_with("inputs/") => vec![text.clone()],
@@ -343,8 +343,8 @@ impl Executor for RemoteExecutor {
                     Err(error) => error.to_string(),
                 };
                 if last_contact.elapsed() >= self.timing.lost_window {
-                    // The remote may come back and run the job for nobody: keep
-                    // trying to cancel it there for a while.
+                    // The remote may come back and run a job that no one follows
+                    // any more, so keep trying to cancel it there for a while.
                     tokio::spawn(cancel_later(
                         self.client.clone(),
                         url.clone(),

@@ -296,7 +296,7 @@ impl DomainRequest for WorkflowRequest {
     }
 }
 
-/// What a request says about forwarding: the profile it names (the
+/// Forwarding details of a request: the profile it names (the
 /// `target` query parameter or the `x-dd-target` header), the servers it
 /// came through, and the key of a forwarded submission.
 pub struct Forwarding {
@@ -376,7 +376,7 @@ fn runnable_here(state: &AppState, domain: Domain, model: &str) -> bool {
     }
 }
 
-/// An error about the `target` query parameter (or its `x-dd-target` header).
+/// Returns a validation error for the `target` query parameter (or its `x-dd-target` header).
 fn target_error(message: String) -> ApiError {
     ApiError::Validation(vec![ValidationError::new(
         vec!["query".into(), "target".into()],
@@ -741,7 +741,7 @@ async fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
             models.insert(name, info);
         }
     }
-    // External models whose provider has no key say so in their description.
+    // The description of an external model whose provider has no key names the missing variable.
     for info in models.values_mut() {
         if let Some(variable) = missing_key(state, info) {
             let description = info

@@ -2,7 +2,7 @@
 //! `POST /api/models/{name}/pull` and by a job whose model is missing.
 //!
 //! The stand-in serves the files of a cache written by `ddiffusion dev
-//! fixtures`, answering like the Hub's `resolve` endpoint: `x-repo-commit`,
+//! fixtures`, responding like the Hub's `resolve` endpoint: `x-repo-commit`,
 //! the SHA-256 as ETag, and byte ranges with `206 Partial Content`.
 
 use std::path::PathBuf;

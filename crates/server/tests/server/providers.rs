@@ -1,6 +1,6 @@
 //! External models against a stand-in for OpenAI and Replicate on 127.0.0.1.
 //!
-//! The stand-in answers with the request and response shapes of the
+//! The stand-in responds with the request and response shapes of the
 //! providers' public API documentation: OpenAI's `b64_json` images, Responses
 //! output items and video jobs, Replicate's predictions with their states,
 //! logs and output URLs (served by the stand-in too). Markers in a prompt
@@ -380,7 +380,7 @@ async fn file(Path(name): Path<String>) -> Response {
     if name.ends_with(".mp4") {
         return mp4().into_response();
     }
-    // Providers often answer WebP or JPEG; the server converts to PNG.
+    // Providers often return WebP or JPEG, which the server converts to PNG.
     let mut jpeg = Vec::new();
     image::RgbImage::from_pixel(40, 30, image::Rgb([200, 100, 50]))
         .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)

@@ -13,7 +13,7 @@ use crate::harness::{binary, run_cli, wait_for, Server};
 
 const SLOW: Duration = Duration::from_secs(90);
 
-/// A server whose Hugging Face cache has the tiny `sd-xl`, offline.
+/// Starts a server whose Hugging Face cache has the tiny `sd-xl`, offline.
 fn remote_with_sd_xl() -> (tempfile::TempDir, Server) {
     let hf_home = tempfile::tempdir().unwrap();
     let status = Command::new(binary())
@@ -29,7 +29,7 @@ fn remote_with_sd_xl() -> (tempfile::TempDir, Server) {
     (hf_home, server)
 }
 
-/// A server with an empty Hugging Face cache, offline, that polls remotes often.
+/// Starts a server with an empty Hugging Face cache, offline, that polls remotes often.
 fn local_server(config: &str) -> (tempfile::TempDir, Server) {
     let hf_home = tempfile::tempdir().unwrap();
     let home = hf_home.path().to_str().unwrap().to_owned();
@@ -435,7 +435,7 @@ async fn revoked_key_fails_at_once() {
 }
 
 #[tokio::test]
-async fn automatic_forwarding_skips_remotes_that_cannot_run_the_model() {
+async fn auto_forward_skips_unrunnable_remote() {
     let (_remote_hf, remote) = local_server("");
     let (_local_hf, local) = local_server("");
     add_profile(&local, "gpu-box", &remote, &remote.key).await;

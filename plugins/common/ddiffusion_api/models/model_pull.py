@@ -28,7 +28,7 @@ class ModelPull:
         name (str):
         status (PullStatus): State of a model download.
         files (list['FileProgress']): Files started so far, in the order they started.
-        error (Union[None, Unset, str]): Why the download failed, with what to do next.
+        error (Union[None, Unset, str]): Reason the download failed, with what to do next.
     """
 
     name: str
