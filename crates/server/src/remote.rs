@@ -300,6 +300,8 @@ impl Executor for RemoteExecutor {
                             for line in job.logs.iter().skip(mirrored) {
                                 ctx.log(format!("[{name}] {line}"));
                             }
+                            // NOTE: the count is stored before the engine writes the log lines, so a crash in
+                            // between loses those lines on resume rather than copying them twice.
                             if job.logs.len() > mirrored {
                                 mirrored = job.logs.len();
                                 forward.mirrored = mirrored;
