@@ -5,8 +5,15 @@
 export PATH := $(CURDIR)/.tools/bin:$(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 BIND ?= 127.0.0.1:5000
+ifeq ($(OS),Windows_NT)
+BUNDLES ?= msi
+else ifeq ($(shell uname -s),Darwin)
+BUNDLES ?= dmg
+else
+BUNDLES ?= deb
+endif
 
-.PHONY: deps ui-tools ui build run test plugin-test ui-test generate-clients bench lint clean
+.PHONY: deps ui-tools ui build run serve bundle test plugin-test ui-test generate-clients bench lint clean
 
 deps:
 	./scripts/install-deps.sh
@@ -20,12 +27,26 @@ ui: ui-tools
 	cd ui && $(CARGO) fetch --locked
 	cd ui && CARGO_TARGET_DIR=$(CURDIR)/target trunk build --release --locked
 
+# Builds the `ddiffusion` command (server and tools) and the desktop app.
 build: deps ui
-	$(CARGO) build --release --locked -p ddiffusion-server
+	$(CARGO) build --release --locked -p ddiffusion-server -p ddiffusion-desktop
 
-# Starts the headless server on $(BIND), with the web UI at /ui; Ctrl-C stops it.
+# Starts the desktop app: the server on $(BIND) and a window with the web UI.
+# Without a display it runs the headless server, with the web UI at /ui;
+# Ctrl-C stops either.
 run: build
+	./target/release/ddiffusion-desktop --bind $(BIND)
+
+# Starts the headless server only.
+serve: build
 	./target/release/ddiffusion serve --bind $(BIND)
+
+# Builds the desktop app's installers for this platform with the Tauri CLI
+# (installed into .tools): deb on Linux (AppImage needs a download from GitHub
+# that this build does not make), dmg on macOS, msi on Windows.
+bundle: deps ui
+	./scripts/install-bundle-tools.sh
+	cd src-tauri && cargo tauri build --bundles $(BUNDLES)
 
 # Runs every test: unit tests, the integration tests, which start the
 # real server binary on 127.0.0.1, the plug-in tests and the browser tests

@@ -3,7 +3,7 @@
 # Ubuntu, skipping whatever is already there.
 set -euo pipefail
 
-minimum_rust="1.85"
+minimum_rust="1.90"
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
     sudo="sudo"
@@ -32,6 +32,27 @@ fi
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The desktop app (src-tauri) builds against WebKitGTK, GTK and the
+# AppIndicator tray library; its tests run it in Xvfb with a private D-Bus
+# session and take screenshots with ImageMagick.
+desktop_libraries=(
+    "webkit2gtk-4.1:libwebkit2gtk-4.1-dev"
+    "javascriptcoregtk-4.1:libjavascriptcoregtk-4.1-dev"
+    "libsoup-3.0:libsoup-3.0-dev"
+    "gtk+-3.0:libgtk-3-dev"
+    "librsvg-2.0:librsvg2-dev"
+    "ayatana-appindicator3-0.1:libayatana-appindicator3-dev"
+    "openssl:libssl-dev"
+)
+for entry in "${desktop_libraries[@]}"; do
+    if ! pkg-config --exists "${entry%%:*}" 2>/dev/null; then
+        missing+=("${entry#*:}")
+    fi
+done
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb xauth)
+command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
+command -v import >/dev/null 2>&1 || missing+=(imagemagick)
+command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
 fi

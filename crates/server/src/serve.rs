@@ -162,13 +162,46 @@ fn spawn_idle_unloader(state: &AppState) {
     });
 }
 
-/// Runs the server until Ctrl-C or SIGTERM.
-pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
-    let bind = settings.bind.clone();
-    let state = open_state(&paths, settings).await?;
-    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| {
-        format!("could not listen on {bind}; if another program uses the port, stop it or pass --bind 127.0.0.1:<other port>")
-    })?;
+/// Binds `address`, with a message that says what to do when the port is taken.
+pub async fn bind(address: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address).await.with_context(|| {
+        format!("could not listen on {address}; if another program uses the port, stop it or pass --bind 127.0.0.1:<other port>")
+    })
+}
+
+/// A server answering on its listener, started by [`start`].
+pub struct Running {
+    /// The address it listens on (the real port when bound to port 0).
+    pub address: SocketAddr,
+    pub state: AppState,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops taking requests, then gives running jobs [`SHUTDOWN_GRACE`] to
+    /// finish; those still running are queued again at the next start.
+    pub async fn stop(self) {
+        tracing::info!("shutting down");
+        self.state.shutdown.cancel();
+        match self.server.await {
+            Ok(Err(error)) => tracing::warn!(%error, "the HTTP server stopped with an error"),
+            Err(error) => tracing::warn!(%error, "the HTTP server task failed"),
+            Ok(Ok(())) => {}
+        }
+        self.state.engine.shutdown(SHUTDOWN_GRACE).await;
+        tracing::info!("server stopped");
+    }
+
+    /// Waits until the HTTP server ends on its own (an accept error).
+    pub async fn finished(&mut self) -> anyhow::Result<()> {
+        (&mut self.server).await??;
+        Ok(())
+    }
+}
+
+/// Starts the engine's workers and serves the API, the docs and the web UI on
+/// `listener`, on the current tokio runtime.
+pub async fn start(paths: &Paths, state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<Running> {
     let address = listener.local_addr()?;
     if !address.ip().is_loopback() {
         tracing::warn!(
@@ -177,31 +210,40 @@ pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
              must use a host name listed in allowed_hosts"
         );
     }
-
     state.engine.start().await?;
     tracing::info!(data_dir = %paths.data_dir.display(), config = %paths.config_file.display(), "server started");
+    spawn_idle_unloader(&state);
+    let shutdown = state.shutdown.clone();
+    let app = crate::app::build(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    });
+    Ok(Running { address, state, server })
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
+    let bind_address = settings.bind.clone();
+    let state = open_state(&paths, settings).await?;
+    let listener = bind(&bind_address).await?;
+    let mut running = start(&paths, state, listener).await?;
+    let address = running.address;
     // Tests and scripts read this line to learn the port when binding to port 0.
     println!(
         "ddiffusion listening on http://{address} (API docs at http://{address}/docs, web UI at http://{address}/ui)"
     );
-
-    spawn_idle_unloader(&state);
-    let shutdown = state.shutdown.clone();
-    let engine = state.engine.clone();
-    let app = crate::app::build(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        })
-        .await?;
-    engine.shutdown(SHUTDOWN_GRACE).await;
-    tracing::info!("server stopped");
+    tokio::select! {
+        _ = wait_for_signal() => {}
+        result = running.finished() => return result,
+    }
+    running.stop().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+pub async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
