@@ -174,3 +174,21 @@ impl JobResponse {
         self.output.as_str()
     }
 }
+
+/// Response of `GET /api/jobs/{id}`: a job of any domain with its request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobDetail {
+    /// Status, timings, progress and source (`user_id`, `machine_id`, `key_name`).
+    #[serde(flatten)]
+    pub job: JobSummary,
+    /// The request as submitted, with each input image, mask or video
+    /// replaced by a signed download URL instead of its base64.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub request: serde_json::Value,
+    pub logs: Vec<String>,
+    /// Signed URLs of the outputs; empty until the job succeeds.
+    pub outputs: Vec<String>,
+    /// Generated text of a text job.
+    pub output_text: Option<String>,
+}

@@ -3,7 +3,8 @@
 //! The request, response and error shapes keep the field names, defaults and
 //! enum values of the original deferred-diffusion HTTP contract, so clients
 //! generated from that contract keep working. Types added by this product
-//! (job listing, events, system status) live in [`jobs`].
+//! (job listing, events, system status) live in [`jobs`], and those of the
+//! catalogue and server settings in [`settings`].
 //!
 //! With the `openapi` feature every type derives `utoipa::ToSchema`. Without
 //! it the crate depends on serde and uuid only, so it also builds for wasm.
@@ -12,6 +13,7 @@ pub mod common;
 pub mod images;
 pub mod jobs;
 pub mod keys;
+pub mod settings;
 pub mod texts;
 pub mod videos;
 pub mod workflows;
@@ -21,5 +23,5 @@ pub use common::{
     BASE64_MAX_LENGTH,
 };
 pub use jobs::{
-    CreatedJob, Domain, JobEvent, JobList, JobResponse, JobSummary, LaneStatus, QueuePosition, SystemStatus,
+    CreatedJob, Domain, JobDetail, JobEvent, JobList, JobResponse, JobSummary, LaneStatus, QueuePosition, SystemStatus,
 };

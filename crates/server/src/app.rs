@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::{admin, auth, docs, error, extra, files, routes};
 
 /// Builds the application: the domain routes and `/api/jobs`, `/api/events`
-/// and `/api/system` behind an API key, `/api/admin` behind the admin key,
+/// `/api/system` and `/api/models` behind an API key, `/api/admin` behind the admin key,
 /// and the documentation, health and signed file routes open.
 pub fn build(state: AppState) -> Router {
     let settings = state.settings.clone();
@@ -38,8 +38,11 @@ pub fn build(state: AppState) -> Router {
         .merge(extra::router())
         .merge(crate::pulls::router())
         .merge(crate::profile_routes::router())
+        .merge(crate::model_routes::router())
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));
-    let with_admin_key = admin::router().route_layer(from_fn_with_state(state.clone(), auth::require_admin));
+    let with_admin_key = admin::router()
+        .merge(crate::settings_routes::router())
+        .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let open = docs::router()
         .route("/api/files/{*file_id}", get(files::get_file))
         .merge(crate::ui::router());

@@ -70,6 +70,10 @@ pub struct Settings {
     pub remote_submit_timeout_seconds: u64,
     /// Seconds a remote may stop responding mid-job before the forwarded job fails.
     pub remote_lost_timeout_seconds: u64,
+    /// The file these settings were read from; `PUT /api/admin/settings`
+    /// writes to it. Not a setting of the file itself.
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
 }
 
 /// Settings whose default is "unset", which a default table does not list.
@@ -113,6 +117,7 @@ impl Default for Settings {
             remote_poll_ms: 1000,
             remote_submit_timeout_seconds: 60,
             remote_lost_timeout_seconds: 300,
+            config_file: None,
         }
     }
 }
@@ -139,13 +144,14 @@ impl Settings {
                 table.insert(key, env_value(&text, current.as_ref()));
             }
         }
-        let settings: Self = table.try_into().with_context(|| {
+        let mut settings: Self = table.try_into().with_context(|| {
             format!(
                 "invalid setting in {} or a DDIFFUSION_* variable",
                 config_file.display()
             )
         })?;
         settings.check()?;
+        settings.config_file = Some(config_file.to_path_buf());
         Ok(settings)
     }
 

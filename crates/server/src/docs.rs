@@ -48,6 +48,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document.merge(crate::extra::ExtraApi::openapi());
     document.merge(crate::pulls::PullsApi::openapi());
     document.merge(crate::profile_routes::ProfilesApi::openapi());
+    document.merge(crate::model_routes::ModelsApi::openapi());
+    document.merge(crate::settings_routes::SettingsApi::openapi());
     document.merge(FilesApi::openapi());
     document
 }

@@ -17,6 +17,8 @@ pub enum ApiError {
     BadRequest(String),
     Forbidden(String),
     NotFound(String),
+    /// 409: the resource is in use, such as a model with a running job.
+    Conflict(String),
     PayloadTooLarge(String),
     TooManyRequests(String),
     /// 500; the body's `path` is filled in by [`internal_error_path`].
@@ -55,6 +57,7 @@ impl IntoResponse for ApiError {
             Self::BadRequest(message) => detail(StatusCode::BAD_REQUEST, message),
             Self::Forbidden(message) => detail(StatusCode::FORBIDDEN, message),
             Self::NotFound(message) => detail(StatusCode::NOT_FOUND, message),
+            Self::Conflict(message) => detail(StatusCode::CONFLICT, message),
             Self::PayloadTooLarge(message) => detail(StatusCode::PAYLOAD_TOO_LARGE, message),
             Self::TooManyRequests(message) => detail(StatusCode::TOO_MANY_REQUESTS, message),
             Self::Internal(message) => {

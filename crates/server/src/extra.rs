@@ -1,5 +1,5 @@
 //! Routes this server adds to the original contract: `/api/jobs`,
-//! `/api/events` and `/api/system`.
+//! `/api/jobs/{id}`, `/api/events` and `/api/system`.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use engine::JobState;
 use futures_util::{Stream, StreamExt};
-use protocol::{Domain, ErrorDetail, HttpValidationError, JobEvent, JobList, SystemStatus, TaskStatus};
+use protocol::{Domain, ErrorDetail, HttpValidationError, JobDetail, JobEvent, JobList, SystemStatus, TaskStatus};
 use serde::Deserialize;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -22,6 +22,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/jobs", get(jobs_list))
+        .route("/api/jobs/{id}", get(job_detail))
         .route("/api/events", get(events_stream))
         .route("/api/system", get(system_status))
         .route("/api/models/{name}/unload", axum::routing::post(models_unload))
@@ -99,6 +100,73 @@ async fn jobs_list(
     Ok(Json(
         state.engine.list(state_filter, query.domain, offset, limit).await?,
     ))
+}
+
+/// Replaces every string of `value` that is a stored input path with its signed URL.
+fn link_inputs(value: &mut serde_json::Value, inputs: &[String], link: &dyn Fn(&str) -> String) {
+    match value {
+        serde_json::Value::String(text) if inputs.contains(text) => *text = link(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| link_inputs(item, inputs, link)),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(|item| link_inputs(item, inputs, link)),
+        _ => {}
+    }
+}
+
+/// A job of any domain with its request, logs, outputs, timings and source.
+///
+/// Inputs appear in the request as signed download URLs, not as the base64
+/// that was submitted.
+#[utoipa::path(
+    get, path = "/api/jobs/{id}", operation_id = "jobs_get", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id returned by the POST")),
+    responses(
+        (status = 200, description = "The job", body = JobDetail),
+        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+        (status = 404, description = "No job has this id", body = ErrorDetail),
+        (status = 422, description = "The id is not a UUID", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []))
+)]
+async fn job_detail(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<JobDetail>, ApiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| {
+        ApiError::Validation(vec![protocol::ValidationError::new(
+            vec!["path".into(), "id".into()],
+            format!(
+                "Input should be a valid UUID, not {:?}",
+                crate::guard::truncate(&id, 64)
+            ),
+            "uuid_parsing",
+        )])
+    })?;
+    let Some(record) = state.engine.job(id).await? else {
+        return Err(ApiError::NotFound(format!(
+            "Task {id} not found: it never existed or it has expired"
+        )));
+    };
+    let position = state.engine.queue_position(&record).await?;
+    let logs = state.engine.logs(id).await?;
+    let base = crate::routes::public_base(&state, &headers);
+    let link = |path: &str| state.signer.url(&base, path);
+
+    let inputs = record.input_paths();
+    let mut request: serde_json::Value = serde_json::from_str(&record.request).unwrap_or_default();
+    link_inputs(&mut request, &inputs, &link);
+    let outputs = if record.state() == JobState::Done {
+        record.output_paths().iter().map(|path| link(path)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(JobDetail {
+        request,
+        logs,
+        outputs,
+        output_text: record.output_text.clone(),
+        job: record.summary(position),
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -246,5 +314,5 @@ async fn models_unload(
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(jobs_list, events_stream, system_status, models_unload))]
+#[openapi(paths(jobs_list, job_detail, events_stream, system_status, models_unload))]
 pub struct ExtraApi;

@@ -37,6 +37,26 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Files of a model deleted from the Hugging Face cache.
+pub struct RemovedFiles {
+    /// Cache folders deleted, one per repository.
+    pub folders: Vec<std::path::PathBuf>,
+    /// Bytes the model's files took before the deletion.
+    pub freed_bytes: u64,
+}
+
+/// Deletes a model's repositories from the cache, as `ddiffusion models rm`
+/// and `DELETE /api/models/{name}` do. A model with `local_path` keeps its folder.
+pub fn remove_files(cache: &HfCache, entry: &hub::ModelEntry) -> Result<RemovedFiles, hub::CacheError> {
+    let freed_bytes = if entry.local_path.is_some() {
+        0
+    } else {
+        cache.size_on_disk(entry)
+    };
+    let folders = cache.remove(entry)?;
+    Ok(RemovedFiles { folders, freed_bytes })
+}
+
 fn find<'a>(catalog: &'a Catalog, name: &str) -> anyhow::Result<&'a hub::ModelEntry> {
     catalog.get(name).with_context(|| {
         let mut names: Vec<&str> = catalog.entries().iter().map(|entry| entry.name.as_str()).collect();
@@ -118,12 +138,15 @@ pub async fn run(command: ModelsCommand, catalog: &Catalog, cache: &HfCache, dev
         }
         ModelsCommand::Rm { name } => {
             let entry = find(catalog, &name)?;
-            let removed = cache.remove(entry)?;
-            if removed.is_empty() {
+            let removed = remove_files(cache, entry)?;
+            if removed.folders.is_empty() {
                 eprintln!("{name} has no files in the cache.");
             }
-            for folder in removed {
+            for folder in &removed.folders {
                 eprintln!("Deleted {}", folder.display());
+            }
+            if removed.freed_bytes > 0 {
+                eprintln!("Freed {}.", human_size(removed.freed_bytes));
             }
             Ok(())
         }

@@ -70,6 +70,12 @@ impl Pulls {
         self.states.lock().unwrap().get(name).cloned()
     }
 
+    /// True while a download of the model started through the API runs.
+    pub fn is_downloading(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|pull| pull.status == PullStatus::Downloading)
+    }
+
     /// Stores `pull` and sends it to the event stream.
     fn publish(&self, pull: ModelPull) {
         self.states.lock().unwrap().insert(pull.name.clone(), pull.clone());

@@ -4,6 +4,7 @@
 mod harness;
 
 mod cancel;
+mod catalogue;
 mod cli;
 mod contract;
 mod crash;
