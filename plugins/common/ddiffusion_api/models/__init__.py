@@ -1,5 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .catalog_model import CatalogModel
 from .delete_response import DeleteResponse
 from .domain import Domain
 from .error_detail import ErrorDetail
@@ -13,6 +14,8 @@ from .image_response import ImageResponse
 from .image_response_task_info import ImageResponseTaskInfo
 from .images_model_info import ImagesModelInfo
 from .images_model_info_provider_type_0 import ImagesModelInfoProviderType0
+from .job_detail import JobDetail
+from .job_detail_request import JobDetailRequest
 from .job_event_type_0 import JobEventType0
 from .job_event_type_0_kind import JobEventType0Kind
 from .job_event_type_1 import JobEventType1
@@ -24,17 +27,25 @@ from .job_summary import JobSummary
 from .key_created import KeyCreated
 from .key_deleted import KeyDeleted
 from .key_info import KeyInfo
+from .key_source import KeySource
 from .lane_status import LaneStatus
 from .model_pull import ModelPull
+from .model_removed import ModelRemoved
 from .patch import Patch
 from .patch_class_type import PatchClassType
 from .profile_check import ProfileCheck
 from .profile_check_models import ProfileCheckModels
 from .profile_info import ProfileInfo
 from .profile_update import ProfileUpdate
+from .provider import Provider
+from .provider_key_status import ProviderKeyStatus
+from .provider_key_update import ProviderKeyUpdate
 from .pull_status import PullStatus
 from .queue_position import QueuePosition
 from .references import References
+from .server_settings import ServerSettings
+from .settings_saved import SettingsSaved
+from .settings_update import SettingsUpdate
 from .system_prompt import SystemPrompt
 from .system_status import SystemStatus
 from .task_status import TaskStatus
@@ -66,6 +77,7 @@ from .workflow_response import WorkflowResponse
 from .workflow_response_task_info import WorkflowResponseTaskInfo
 
 __all__ = (
+    "CatalogModel",
     "DeleteResponse",
     "Domain",
     "ErrorDetail",
@@ -79,6 +91,8 @@ __all__ = (
     "ImageResponseTaskInfo",
     "ImagesModelInfo",
     "ImagesModelInfoProviderType0",
+    "JobDetail",
+    "JobDetailRequest",
     "JobEventType0",
     "JobEventType0Kind",
     "JobEventType1",
@@ -90,17 +104,25 @@ __all__ = (
     "KeyCreated",
     "KeyDeleted",
     "KeyInfo",
+    "KeySource",
     "LaneStatus",
     "ModelPull",
+    "ModelRemoved",
     "Patch",
     "PatchClassType",
     "ProfileCheck",
     "ProfileCheckModels",
     "ProfileInfo",
     "ProfileUpdate",
+    "Provider",
+    "ProviderKeyStatus",
+    "ProviderKeyUpdate",
     "PullStatus",
     "QueuePosition",
     "References",
+    "ServerSettings",
+    "SettingsSaved",
+    "SettingsUpdate",
     "SystemPrompt",
     "SystemStatus",
     "TaskStatus",
