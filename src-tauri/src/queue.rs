@@ -103,6 +103,14 @@ async fn refresh_counts(app: &AppHandle, engine: &Engine) {
     if let Some(tray) = app.tray_by_id("main") {
         let _ = tray.set_tooltip(Some(format!("Deferred Diffusion: {text}")));
     }
+    // The title shows in task bars and window switchers, also where there is no tray.
+    if let Some(window) = app.get_webview_window(crate::desktop::MAIN_WINDOW) {
+        let title = match running + waiting {
+            0 => "Deferred Diffusion".to_owned(),
+            _ => format!("Deferred Diffusion ({text})"),
+        };
+        let _ = window.set_title(&title);
+    }
 }
 
 fn window_hidden(app: &AppHandle) -> bool {

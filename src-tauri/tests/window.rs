@@ -12,7 +12,7 @@ mod support;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use support::{colours, get, App, Display};
+use support::{colours, get, post_json, App, Display};
 
 #[test]
 fn window_serves_and_shows_the_signed_in_ui() {
@@ -96,4 +96,35 @@ fn a_taken_port_is_offered_the_next_free_one() {
     let (status, _) = get(&format!("{base}/health"), None);
     assert_eq!(status, 200);
     app.wait_for_log(r#"key="desktop app""#);
+}
+
+#[test]
+fn the_title_counts_jobs_and_quitting_queues_the_running_one_again() {
+    let display = Display::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut app = App::start_with(&display, data.path(), "127.0.0.1:0", &["--dev-models"]);
+    let base = app.address();
+    let key = std::fs::read_to_string(data.path().join("desktop.key")).unwrap();
+    // 600 steps of 100 ms: still running when the app quits.
+    let request = r#"{"model": "dev-local", "prompt": "steps=600 step_ms=100"}"#;
+    let (status, body) = post_json(&format!("{base}/api/texts"), key.trim(), request);
+    assert_eq!(status, 200, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    display.wait_for_title(r"^Deferred Diffusion \(1 running\)$");
+
+    let status = app.terminate();
+    assert!(status.success(), "exit status {status}; log:\n{}", app.log());
+    drop(app);
+
+    // The next start runs the job again instead of losing it.
+    let app = App::start_with(&display, data.path(), "127.0.0.1:0", &["--dev-models"]);
+    let base = app.address();
+    display.wait_for_title(r"^Deferred Diffusion \(1 running\)$");
+    let (status, body) = get(&format!("{base}/api/texts/{id}"), Some(key.trim()));
+    assert_eq!(status, 200, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(job["status"], "STARTED", "{body}");
 }
