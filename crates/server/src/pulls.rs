@@ -135,6 +135,7 @@ fn not_found(name: &str) -> ApiError {
         (status = 202, description = "The download runs; follow it with GET or /api/models/events", body = ModelPull),
         (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
         (status = 404, description = "No local model has this name", body = ErrorDetail),
+        (status = 409, description = "The server runs offline (HF_HUB_OFFLINE) and cannot download", body = ErrorDetail),
     ),
     security(("APIKeyHeader" = []))
 )]
@@ -156,6 +157,13 @@ async fn pull_start(
             error: None,
         };
         return Ok((StatusCode::OK, Json(done)));
+    }
+    if state.cache.is_offline() {
+        return Err(ApiError::Conflict(format!(
+            "model {name:?} is not downloaded and this server runs with HF_HUB_OFFLINE set, so it downloads nothing; \
+             unset HF_HUB_OFFLINE and restart the server, or copy the model's files into the Hugging Face cache at {}",
+            state.cache.root().display()
+        )));
     }
     if let Some(running) = state
         .pulls

@@ -120,6 +120,13 @@ async fn sd15_missing_weights_fail_clearly_offline() {
     assert!(message.contains("HF_HUB_OFFLINE=1"), "{message}");
     let (_, jobs) = server.get("/api/jobs").await;
     assert_eq!(jobs["total"], 0, "nothing is queued");
+
+    // A download asked for through the API is refused at once instead of failing later.
+    let (status, answer) = server.post("/api/models/sd-1.5/pull", &json!({})).await;
+    assert_eq!(status, 409, "{answer}");
+    let message = answer["detail"].as_str().unwrap_or_default();
+    assert!(message.contains("HF_HUB_OFFLINE"), "{message}");
+    assert!(message.contains("unset HF_HUB_OFFLINE"), "{message}");
 }
 
 #[tokio::test]
