@@ -181,6 +181,21 @@ impl Profiles {
         Ok(())
     }
 
+    /// Turns forwarding to a profile on or off; returns false if there is no such profile.
+    pub fn set_enabled(&self, name: &str, enabled: bool) -> anyhow::Result<bool> {
+        self.refresh();
+        let mut file = self.file.write().unwrap();
+        let mut updated = file.clone();
+        let Some(profile) = updated.profile.get_mut(name) else {
+            return Ok(false);
+        };
+        profile.enabled = enabled;
+        self.save(&updated)?;
+        *file = updated;
+        self.models.lock().unwrap().retain(|(profile, _), _| profile != name);
+        Ok(true)
+    }
+
     /// Removes a profile and its rules; returns false if there was none.
     pub fn remove(&self, name: &str) -> anyhow::Result<bool> {
         self.refresh();
@@ -369,6 +384,10 @@ pub enum ProfilesCommand {
     List,
     /// Remove a profile and its routing rules.
     Rm { name: String },
+    /// Forward jobs to a disabled profile again.
+    Enable { name: String },
+    /// Keep a profile but stop forwarding jobs to it.
+    Disable { name: String },
     /// Check a profile: health, key, version and models.
     Test { name: String },
     /// Send every job of MODEL to PROFILE; without PROFILE, remove the rule.
@@ -405,6 +424,8 @@ pub async fn run(command: ProfilesCommand, profiles: &Profiles) -> anyhow::Resul
             anyhow::ensure!(profiles.remove(&name)?, "no profile named {name:?}");
             eprintln!("Profile {name} removed");
         }
+        ProfilesCommand::Enable { name } => set_enabled(profiles, &name, true)?,
+        ProfilesCommand::Disable { name } => set_enabled(profiles, &name, false)?,
         ProfilesCommand::Test { name } => {
             let profile = profiles
                 .get(&name)
@@ -423,5 +444,14 @@ pub async fn run(command: ProfilesCommand, profiles: &Profiles) -> anyhow::Resul
             }
         }
     }
+    Ok(())
+}
+
+fn set_enabled(profiles: &Profiles, name: &str, enabled: bool) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        profiles.set_enabled(name, enabled)?,
+        "no profile named {name:?}; `ddiffusion profiles list` shows them"
+    );
+    eprintln!("Profile {name} {}", if enabled { "enabled" } else { "disabled" });
     Ok(())
 }

@@ -395,6 +395,27 @@ async fn wrong_key_is_reported() {
         "{checked}"
     );
     assert!(!local.log().contains(&remote.key), "keys never reach the log");
+
+    // Disabling keeps the profile and its key; enabling brings it back.
+    run_cli(&local.data_dir(), &["profiles", "disable", "gpu-box"]);
+    let listed = run_cli(&local.data_dir(), &["profiles", "list"]);
+    assert!(listed.contains("disabled") && listed.contains("key set"), "{listed}");
+    run_cli(&local.data_dir(), &["profiles", "enable", "gpu-box"]);
+    let listed = run_cli(&local.data_dir(), &["profiles", "list"]);
+    assert!(listed.contains("enabled") && !listed.contains("disabled"), "{listed}");
+    let output = Command::new(binary())
+        .args([
+            "--data-dir",
+            local.data_dir().to_str().unwrap(),
+            "profiles",
+            "enable",
+            "nowhere",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(r#"no profile named "nowhere""#), "{stderr}");
 }
 
 #[tokio::test]
