@@ -6,6 +6,7 @@ Prints one line per test and a summary "ui: N passed, N failed"; exits 1 if
 any test failed. Screenshots go to ARTEFACT_DIR.
 """
 
+import base64
 import json
 import os
 import re
@@ -45,7 +46,13 @@ class Server:
     def __init__(self, binary):
         self.binary = binary
         self.data_dir = tempfile.mkdtemp(prefix="ddiffusion-ui-test-")
-        self.env = dict(os.environ, DDIFFUSION_ADMIN_KEY=ADMIN_KEY)
+        # A Hugging Face cache of its own with the sd-1.5 fixture, for the models
+        # page, and no provider keys, for the settings page.
+        hf_home = os.path.join(self.data_dir, "hf")
+        self.env = dict(os.environ, DDIFFUSION_ADMIN_KEY=ADMIN_KEY, HF_HOME=hf_home, HF_HUB_OFFLINE="1",
+                        OPENAI_API_KEY="", REPLICATE_API_TOKEN="")
+        self.env.pop("HF_HUB_CACHE", None)
+        subprocess.run([binary, "dev", "fixtures", "sd-1.5"], env=self.env, capture_output=True, check=True)
         created = subprocess.run(
             [binary, "--data-dir", self.data_dir, "keys", "create", "ui-test"],
             env=self.env, capture_output=True, text=True, check=True,
@@ -78,16 +85,25 @@ class Server:
         except OSError:
             return False
 
-    def api(self, method, path, body=None):
+    def api(self, method, path, body=None, key=None):
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.key}",
+            "Authorization": f"Bearer {key or self.key}",
             "Content-Type": "application/json",
             "X-User-Id": "ui-tester",
             "X-Machine-Id": "test-machine",
         })
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+
+    def status(self, path, key):
+        """Status of a GET of path with key."""
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {key}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def raw(self, path):
         """GET without a key and without following redirects: (status, headers, body)."""
@@ -273,7 +289,7 @@ def test_gallery_shows_outputs(context):
 
     browser.click("#gallery a.use-as-input")
     wait_for(lambda: browser.script(
-        "const i = document.querySelector('#sent-input img'); return i && i.complete && i.naturalWidth > 0;"
+        "const i = document.querySelector('#image-chosen img'); return i && i.complete && i.naturalWidth > 0;"
     ), what="the gallery output as the input of the image form")
     wait_for(lambda: browser.text('#image-model option[value="dev-local"]') is not None, what="the image models")
     browser.click('#image-model option[value="dev-local"]')
@@ -313,6 +329,108 @@ def test_models_page_lists_catalogue(context):
     catalogue = browser.text("#catalogue")
     assert "gpt-image-1" in catalogue, "the catalogue lacks the external image models"
     assert "runs at the provider" in catalogue, "external models are not marked as such"
+
+
+def test_models_page_size_and_delete(context):
+    browser = context.browser
+    browser.click('header nav a[href="/ui/models"]')
+    row = 'tr[data-model="sd-1.5"]'
+    wait_for(lambda: browser.text(f"{row} td.state") == "installed", what="sd-1.5 listed as installed")
+    size = browser.text(f"{row} td.size")
+    assert re.fullmatch(r"[0-9.]+ (KiB|MiB)", size), f"the size is not in binary units: {size!r}"
+    assert browser.text(f"{row} td.licence") == "creativeml-openrail-m", "the licence is missing"
+    assert browser.text('tr[data-model="gpt-image-1"] td.state') == "not configured", "the external model's state is wrong"
+    context.screenshot("models")
+
+    browser.script("window.confirm = () => true;")
+    browser.click(f'{row} button.delete')
+    wait_for(lambda: browser.text(f"{row} td.state") == "not installed", what="sd-1.5 listed as not installed after the delete")
+    assert "freed" in (browser.text("p.notice") or ""), "no message after the delete"
+    listed = [model for model in context.server.api("GET", "/api/models") if model["name"] == "sd-1.5"]
+    assert listed[0]["installed"] is False, f"the server still lists sd-1.5 as installed: {listed}"
+
+
+def test_settings_admin_keys_and_provider_key(context):
+    browser = context.browser
+    server = context.server
+    browser.click('header nav a[href="/ui/settings"]')
+    wait_for(lambda: browser.text("#admin-unlock") is not None, what="the admin key form")
+    browser.type("#admin-key", ADMIN_KEY)
+    browser.click("#admin-unlock")
+    wait_for(lambda: browser.text("#api-keys") is not None, what="the API keys unlocked by the admin key")
+    stored = browser.script("return localStorage.getItem('ddiffusion.admin_key');")
+    assert stored == ADMIN_KEY, "the admin key is not kept in local storage"
+
+    browser.type("#key-name", "made in the ui")
+    browser.click("#key-create")
+    new_key = wait_for(lambda: browser.text("#new-key-value"), what="the new API key shown once")
+    assert new_key.startswith("dd_"), f"not a key: {new_key}"
+    assert server.status("/api/system", new_key) == 200, "the new key is not accepted by the server"
+    row = 'tr[data-key-name="made in the ui"]'
+    wait_for(lambda: browser.text(row) is not None, what="the new key in the list")
+    browser.click(f"{row} button.revoke")
+    wait_for(lambda: browser.text(row) is None, what="the revoked key to leave the list")
+    assert server.status("/api/system", new_key) == 403, "the revoked key still works"
+
+    secret = "sk-ui-test-secret-0123456789"
+    openai = 'tr[data-provider="openai"]'
+    assert browser.text(f"{openai} td.key-state").startswith("not configured"), "OpenAI starts configured"
+    browser.type(f"{openai} input.provider-key", secret)
+    browser.click(f"{openai} button.save-provider-key")
+    wait_for(lambda: (browser.text(f"{openai} td.key-state") or "").startswith("configured"),
+             what="OpenAI shown as configured")
+    page = browser.script("return document.documentElement.outerHTML + document.querySelector(arguments[0]).value;",
+                          f"{openai} input.provider-key")
+    assert secret not in page, "the provider key is shown on the page after saving"
+    settings = server.api("GET", "/api/admin/settings", key=ADMIN_KEY)
+    assert settings["provider_keys"][0]["configured"] is True, f"the server has no OpenAI key: {settings}"
+    assert secret not in json.dumps(settings), "the settings response contains the key"
+    listed = [model for model in server.api("GET", "/api/models") if model["name"] == "gpt-image-1"]
+    assert listed[0]["installed"] is True, "gpt-image-1 is not configured without a restart"
+
+    browser.script("document.querySelector('#setting-bind').value = '';")
+    browser.type("#setting-bind", "0.0.0.0:5000")
+    wait_for(lambda: browser.text("#bind-warning") is not None, what="the warning before saving a non-loopback address")
+    browser.click("#settings-save")
+    message = wait_for(lambda: browser.text("#settings-form p.notice"), what="the saved message")
+    assert "applies after a restart" in message, f"unexpected message: {message}"
+    assert "other machines" in (browser.text("#settings-warning") or ""), "the server's warning is not shown"
+    context.screenshot("settings-admin")
+
+    # The desktop app stores the admin key before the page opens; the page uses it at once.
+    browser.open("about:blank")
+    context.page("/ui/settings")
+    wait_for(lambda: browser.text("#api-keys") is not None, what="the admin section unlocked by the stored key")
+
+
+def test_drop_input_image_on_generate(context):
+    browser = context.browser
+    server = context.server
+    browser.click('header nav a[href="/ui/generate"]')
+    wait_for(lambda: browser.text('#image-model option[value="dev-local"]') is not None, what="the image models")
+    browser.click('#image-model option[value="dev-local"]')
+    browser.script("document.querySelector('#image-prompt').value = '';")
+    browser.type("#image-prompt", "steps=2 step_ms=10")
+    dropped = png_bytes(40, 24, (10, 200, 90))
+    browser.script("""
+        const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));
+        const zone = document.querySelector('#image-drop');
+        zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    """, base64.b64encode(dropped).decode())
+    wait_for(lambda: browser.script(
+        "const i = document.querySelector('#image-chosen img'); return i && i.complete && i.naturalWidth === 40;"
+    ), what="the dropped image shown in the form")
+    browser.click("#image-submit")
+    wait_for(lambda: context.path().startswith("/ui/tasks/"), what="the task page of the job with the dropped image")
+    job_id = context.path().rsplit("/", 1)[1]
+    job = server.api("GET", f"/api/jobs/{job_id}")
+    with urllib.request.urlopen(job["request"]["image"], timeout=10) as response:
+        stored = response.read()
+    assert stored == dropped, "the job's input is not the dropped image"
+    wait_for(lambda: browser.text("#task-status") == "SUCCESS", timeout=30, what="the job with the dropped image to succeed")
 
 
 def test_task_page_opened_directly(context):
@@ -362,6 +480,9 @@ def main():
             (test_gallery_shows_outputs, ()),
             (test_settings_profiles_and_client_lines, ()),
             (test_models_page_lists_catalogue, ()),
+            (test_models_page_size_and_delete, ()),
+            (test_settings_admin_keys_and_provider_key, ()),
+            (test_drop_input_image_on_generate, ()),
             (test_task_page_opened_directly, ()),
             (test_banner_while_server_down, ()),
         ]

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::api;
 use crate::store;
+use crate::task::OutputActions;
 use crate::ErrorLine;
 
 /// Finished jobs the gallery shows, newest first.
@@ -57,8 +58,18 @@ pub fn GalleryPage() -> impl IntoView {
         }
     });
 
+    let open_folder = move |_| {
+        spawn_local(async move {
+            if let Err(failure) = crate::desktop::open_output_folder().await {
+                error.set(Some(format!("Could not open the output folder: {failure}")));
+            }
+        })
+    };
     view! {
         <h1>"Gallery"</h1>
+        <Show when=crate::desktop::is_desktop>
+            <p><button id="open-output-folder" class="secondary" on:click=open_folder>"Open folder"</button></p>
+        </Show>
         <ErrorLine error=error/>
         <Show
             when=move || items.with(|items| !items.is_empty())
@@ -89,6 +100,7 @@ fn gallery_card(item: GalleryItem) -> impl IntoView {
                 view! {
                     <a href=link target="_blank"><img src=url.clone()/></a>
                     <a class="use-as-input" href=reuse>"Use as input"</a>
+                    <OutputActions url=url.clone()/>
                 }
                 .into_any()
             }
@@ -101,7 +113,7 @@ fn gallery_card(item: GalleryItem) -> impl IntoView {
         view! {
             <p class="prompt">{prompt}</p>
             <button class="secondary" on:click=move |_| {
-                api::copy_to_clipboard(&value);
+                crate::desktop::copy(&value);
                 copied.set(true);
             }>{move || if copied.get() { "Copied" } else { "Copy prompt" }}</button>
         }

@@ -2,6 +2,7 @@
 //! The server serves it at `/ui`; every page routes on the client.
 
 mod api;
+mod desktop;
 mod gallery;
 mod generate;
 mod models;

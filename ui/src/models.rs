@@ -1,17 +1,18 @@
-//! The models page: the catalogue of local models with downloads and their
-//! progress, and the models loaded in memory with unload.
+//! The models page: every catalogue model with its install state, size and
+//! licence, downloads with their progress, delete, and the models loaded in
+//! memory with unload.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::SystemStatus;
+use protocol::settings::{CatalogModel, ModelRemoved};
+use protocol::{Provider, SystemStatus};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::api::{self, EventStream};
-use crate::ErrorLine;
+use crate::{ErrorLine, Notice};
 
 /// A model download as `/api/models/{name}/pull` and `/api/models/events` return it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -42,49 +43,50 @@ impl ModelPull {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct CatalogueEntry {
-    name: String,
-    domain: &'static str,
-    provider: String,
-    external: bool,
-    description: String,
-}
-
 thread_local! {
     /// Reader of the open `/api/models/events` stream, cancelled when the page closes.
     static PULL_EVENTS: RefCell<Option<web_sys::ReadableStreamDefaultReader>> = const { RefCell::new(None) };
 }
 
-async fn load_catalogue() -> Result<Vec<CatalogueEntry>, api::ApiError> {
-    let mut entries = Vec::new();
-    for domain in ["images", "texts", "videos"] {
-        let response: Value = api::get_json(&format!("/api/{domain}/models")).await?;
-        let models = response
-            .get("models")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (name, info) in models {
-            let text = |field: &str| info.get(field).and_then(Value::as_str).unwrap_or_default().to_owned();
-            entries.push(CatalogueEntry {
-                name,
-                domain,
-                provider: text("provider"),
-                external: info.get("external").and_then(Value::as_bool).unwrap_or(false),
-                description: text("description"),
-            });
-        }
+/// Formats a byte count with a binary unit, as `ddiffusion models list` does.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
     }
-    Ok(entries)
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Returns the name a request uses for `provider`.
+pub fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Local => "local",
+        Provider::Openai => "openai",
+        Provider::Replicate => "replicate",
+    }
+}
+
+/// Asks the user to confirm with the browser's dialog.
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|window| window.confirm_with_message(question).ok())
+        .unwrap_or(false)
 }
 
 #[component]
 pub fn ModelsPage() -> impl IntoView {
-    let catalogue = RwSignal::new(Vec::<CatalogueEntry>::new());
+    let catalogue = RwSignal::new(Vec::<CatalogModel>::new());
     let pulls = RwSignal::new(HashMap::<String, ModelPull>::new());
     let loaded = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<String>);
 
     let refresh_loaded = move || {
         spawn_local(async move {
@@ -96,17 +98,25 @@ pub fn ModelsPage() -> impl IntoView {
     };
     refresh_loaded();
 
+    let reload = move || {
+        spawn_local(async move {
+            match api::get_json::<Vec<CatalogModel>>("/api/models").await {
+                Ok(models) => catalogue.set(models),
+                Err(failure) => error.set(Some(format!("Could not load the models: {failure}"))),
+            }
+        })
+    };
     spawn_local(async move {
-        match load_catalogue().await {
-            Ok(entries) => {
-                for entry in entries.iter().filter(|entry| !entry.external) {
-                    if let Ok(pull) = api::get_json::<ModelPull>(&format!("/api/models/{}/pull", entry.name)).await {
+        match api::get_json::<Vec<CatalogModel>>("/api/models").await {
+            Ok(models) => {
+                for model in models.iter().filter(|model| model.provider == Provider::Local) {
+                    if let Ok(pull) = api::get_json::<ModelPull>(&format!("/api/models/{}/pull", model.name)).await {
                         pulls.update(|pulls| {
                             pulls.insert(pull.name.clone(), pull);
                         });
                     }
                 }
-                catalogue.set(entries);
+                catalogue.set(models);
             }
             Err(failure) => error.set(Some(format!("Could not load the models: {failure}"))),
         }
@@ -121,6 +131,7 @@ pub fn ModelsPage() -> impl IntoView {
             let Ok(pull) = serde_json::from_str::<ModelPull>(&event.data) else {
                 continue;
             };
+            let finished = pull.status != "downloading";
             if pulls
                 .try_update(|pulls| {
                     pulls.insert(pull.name.clone(), pull);
@@ -128,6 +139,9 @@ pub fn ModelsPage() -> impl IntoView {
                 .is_none()
             {
                 break;
+            }
+            if finished {
+                reload();
             }
         }
     });
@@ -152,8 +166,30 @@ pub fn ModelsPage() -> impl IntoView {
     let unload = move |name: String| {
         spawn_local(async move {
             match api::call("POST", &format!("/api/models/{name}/unload"), None).await {
-                Ok(_) => refresh_loaded(),
+                Ok(_) => {
+                    refresh_loaded();
+                    reload();
+                }
                 Err(failure) => error.set(Some(format!("Unload of {name} failed: {failure}"))),
+            }
+        })
+    };
+    let delete = move |name: String| {
+        if !confirm(&format!("Delete the files of {name}? A later job downloads them again.")) {
+            return;
+        }
+        spawn_local(async move {
+            match api::call_json::<ModelRemoved>("DELETE", &format!("/api/models/{name}"), None).await {
+                Ok(removed) => {
+                    error.set(None);
+                    message.set(Some(format!("Deleted {name}: {} freed.", human_size(removed.freed_bytes))));
+                    pulls.update(|pulls| {
+                        pulls.remove(&name);
+                    });
+                    refresh_loaded();
+                    reload();
+                }
+                Err(failure) => error.set(Some(format!("Delete of {name} failed: {failure}"))),
             }
         })
     };
@@ -161,6 +197,7 @@ pub fn ModelsPage() -> impl IntoView {
     view! {
         <h1>"Models"</h1>
         <ErrorLine error=error/>
+        <Notice message=message/>
         <h2>"Loaded in memory"</h2>
         <Show
             when=move || loaded.with(|names| !names.is_empty())
@@ -174,38 +211,77 @@ pub fn ModelsPage() -> impl IntoView {
             </ul>
         </Show>
         <h2>"Catalogue"</h2>
-        <p class="hint">"The server does not report whether a local model is installed; a download of an installed model ends at once."</p>
         <table id="catalogue">
-            <thead><tr><th>"Model"</th><th>"Domain"</th><th>"Provider"</th><th>"Description"</th><th>"Download"</th></tr></thead>
+            <thead><tr>
+                <th>"Model"</th><th>"Domain"</th><th>"Provider"</th><th>"State"</th><th>"Size"</th>
+                <th>"Licence"</th><th>"Description"</th><th></th>
+            </tr></thead>
             <tbody>
-                {move || catalogue.get().into_iter().map(|entry| {
-                    let name = entry.name.clone();
-                    let pull = move || pulls.with(|pulls| pulls.get(&name).cloned());
-                    let target = entry.name.clone();
-                    let pull_cell = if entry.external {
+                {move || catalogue.get().into_iter().map(|model| {
+                    let name = model.name.clone();
+                    let local = model.provider == Provider::Local;
+                    let state = match (local, model.installed) {
+                        (true, true) if model.loaded => "installed, loaded",
+                        (true, true) => "installed",
+                        (true, false) => "not installed",
+                        (false, true) => "configured",
+                        (false, false) => "not configured",
+                    };
+                    let size = model.size_bytes.filter(|bytes| *bytes > 0).map(human_size).unwrap_or_else(|| "–".into());
+                    let licence = format!(
+                        "{}{}",
+                        model.license.clone().unwrap_or_else(|| "–".into()),
+                        if model.gated { " (gated)" } else { "" }
+                    );
+                    let actions = if !local {
                         view! { <span class="hint">"runs at the provider"</span> }.into_any()
                     } else {
+                        let for_pull = name.clone();
+                        let for_download = name.clone();
+                        let for_delete = name.clone();
+                        let for_unload = name.clone();
+                        let installed = model.installed;
+                        let is_loaded = model.loaded;
+                        let pull = move || pulls.with(|pulls| pulls.get(&for_pull).cloned());
                         view! {
-                            {move || match pull() {
+                            {move || match pull().filter(|pull| pull.status == "downloading" || pull.error.is_some()) {
                                 Some(pull) => view! {
                                     <progress max="1" value=pull.fraction()></progress>
                                     {format!(" {:.0}% {}", pull.fraction() * 100.0, pull.status)}
                                     {pull.error.map(|message| view! { <p class="error">{message}</p> })}
                                 }.into_any(),
-                                None => view! { <button class="secondary" on:click={
-                                    let target = target.clone();
-                                    move |_| download(target.clone())
-                                }>"Download"</button> }.into_any(),
+                                None => ().into_any(),
                             }}
+                            <Show when=move || !installed>
+                                <button class="secondary download" on:click={
+                                    let target = for_download.clone();
+                                    move |_| download(target.clone())
+                                }>"Download"</button>
+                            </Show>
+                            <Show when=move || is_loaded>
+                                <button class="secondary" on:click={
+                                    let target = for_unload.clone();
+                                    move |_| unload(target.clone())
+                                }>"Unload"</button>
+                            </Show>
+                            <Show when=move || installed>
+                                <button class="danger delete" data-model=for_delete.clone() on:click={
+                                    let target = for_delete.clone();
+                                    move |_| delete(target.clone())
+                                }>"Delete"</button>
+                            </Show>
                         }.into_any()
                     };
                     view! {
-                        <tr>
-                            <td>{entry.name.clone()}</td>
-                            <td>{entry.domain}</td>
-                            <td>{entry.provider.clone()}</td>
-                            <td>{entry.description.clone()}</td>
-                            <td>{pull_cell}</td>
+                        <tr data-model=name.clone()>
+                            <td>{name.clone()}</td>
+                            <td>{model.domain.as_str()}</td>
+                            <td>{provider_name(model.provider)}</td>
+                            <td class="state">{state}</td>
+                            <td class="size">{size}</td>
+                            <td class="licence">{licence}</td>
+                            <td>{model.description.clone().unwrap_or_default()}</td>
+                            <td class="actions">{actions}</td>
                         </tr>
                     }
                 }).collect_view()}

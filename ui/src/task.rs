@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use protocol::{Domain, JobResponse, TaskStatus};
+use protocol::{Domain, JobDetail, JobResponse, TaskStatus};
 use uuid::Uuid;
 
 use crate::api;
@@ -56,6 +56,8 @@ pub fn TaskPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok()));
     let loaded = RwSignal::new(None::<Loaded>);
+    // The job with its request from `GET /api/jobs/{id}`, for jobs sent from other clients.
+    let detail = RwSignal::new(None::<JobDetail>);
     let error = RwSignal::new(None::<String>);
     let status = Memo::new(move |_| {
         id.get().and_then(|id| {
@@ -79,6 +81,9 @@ pub fn TaskPage() -> impl IntoView {
                     error.set(None);
                 }
                 Err(failure) => error.set(Some(failure.to_string())),
+            }
+            if let Ok(job) = api::get_json::<JobDetail>(&format!("/api/jobs/{id}")).await {
+                detail.set(Some(job));
             }
         });
     });
@@ -147,6 +152,9 @@ pub fn TaskPage() -> impl IntoView {
             </section>
             <section>
                 <h2>"Outputs"</h2>
+                <Show when=crate::desktop::is_desktop>
+                    <p><button id="open-output-folder" class="secondary" on:click=move |_| open_folder(error)>"Open folder"</button></p>
+                </Show>
                 <div id="outputs" class="outputs">{move || loaded.with(|task| task.as_ref().map(outputs_view))}</div>
             </section>
             <section>
@@ -164,12 +172,16 @@ pub fn TaskPage() -> impl IntoView {
             </section>
             <section>
                 <h2>"Request"</h2>
-                {move || match id.get().and_then(|id| api::stored_item(&store::request_storage_name(id))) {
-                    Some(body) => view! {
-                        <div id="task-inputs" class="outputs">{input_thumbnails(&body)}</div>
-                        <pre id="task-request" class="request">{pretty_request(&body)}</pre>
-                    }.into_any(),
-                    None => view! { <p class="hint">"The server does not return a job's request; only requests sent from this browser are shown."</p> }.into_any(),
+                {move || {
+                    let stored = id.get().and_then(|id| api::stored_item(&store::request_storage_name(id)));
+                    let from_server = detail.with(|job| job.as_ref().map(|job| job.request.to_string()));
+                    match stored.or(from_server) {
+                        Some(body) => view! {
+                            <div id="task-inputs" class="outputs">{input_thumbnails(&body)}</div>
+                            <pre id="task-request" class="request">{pretty_request(&body)}</pre>
+                        }.into_any(),
+                        None => view! { <p class="hint">"Loading the request…"</p> }.into_any(),
+                    }
                 }}
             </section>
         </Show>
@@ -189,33 +201,88 @@ fn outputs_view(task: &Loaded) -> AnyView {
             let path = url.split('?').next().unwrap_or_default().to_ascii_lowercase();
             let is_video = [".mp4", ".webm", ".mov", ".mkv"].iter().any(|extension| path.ends_with(extension));
             let link = url.clone();
-            if is_video {
-                view! { <figure><video controls src=url></video><figcaption><a href=link>"Download"</a></figcaption></figure> }.into_any()
+            let media = if is_video {
+                view! { <video controls src=url.clone()></video><a href=link>"Download"</a> }.into_any()
             } else {
-                view! { <figure><a href=link target="_blank"><img class="output-image" src=url/></a></figure> }.into_any()
-            }
+                view! { <a href=link target="_blank"><img class="output-image" src=url.clone()/></a> }.into_any()
+            };
+            view! { <figure>{media}<figcaption><OutputActions url=url/></figcaption></figure> }.into_any()
         })
         .collect_view()
         .into_any()
 }
 
-/// Renders thumbnails of the base64 input images of a stored request. The data
-/// URLs declare `image/png` whatever the format, because browsers detect an image's
-/// format from its bytes.
+/// Opens the server's output folder through the desktop app.
+fn open_folder(error: RwSignal<Option<String>>) {
+    spawn_local(async move {
+        if let Err(failure) = crate::desktop::open_output_folder().await {
+            error.set(Some(format!("Could not open the output folder: {failure}")));
+        }
+    });
+}
+
+/// "Copy link" for an output and, in the desktop app, "Reveal file".
+#[component]
+pub fn OutputActions(url: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let to_copy = url.clone();
+    let reveal = move |_| {
+        let url = url.clone();
+        spawn_local(async move {
+            if let Err(message) = crate::desktop::reveal_output(&url).await {
+                failure.set(Some(format!("Could not reveal the file: {message}")));
+            }
+        });
+    };
+    view! {
+        <button type="button" class="secondary copy-link" on:click=move |_| {
+            crate::desktop::copy(&to_copy);
+            copied.set(true);
+        }>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
+        <Show when=crate::desktop::is_desktop>
+            <button type="button" class="secondary reveal-file" on:click=reveal.clone()>"Reveal file"</button>
+        </Show>
+        <ErrorLine error=failure/>
+    }
+}
+
+/// Returns an image source for a request's input: a URL from `GET /api/jobs/{id}`
+/// as it is, base64 as a data URL. The data URLs declare `image/png` whatever
+/// the format, because browsers detect an image's format from its bytes.
+fn image_source(value: &str) -> String {
+    if value.starts_with("http://") || value.starts_with("https://") || value.starts_with('/') {
+        value.to_owned()
+    } else {
+        format!("data:image/png;base64,{value}")
+    }
+}
+
+/// Renders thumbnails of the input images and reference images of a request.
 fn input_thumbnails(body: &str) -> AnyView {
     let Ok(request) = serde_json::from_str::<serde_json::Value>(body) else {
         return ().into_any();
     };
-    ["image", "mask", "last_image"]
+    let mut inputs: Vec<(String, String)> = ["image", "mask", "last_image"]
         .into_iter()
-        .filter_map(|field| {
-            let data = request.get(field)?.as_str()?.to_owned();
-            Some(view! {
+        .filter_map(|field| Some((field.to_owned(), request.get(field)?.as_str()?.to_owned())))
+        .collect();
+    if let Some(references) = request.get("references").and_then(|value| value.as_array()) {
+        for (index, reference) in references.iter().enumerate() {
+            if let Some(image) = reference.get("image").and_then(|image| image.as_str()) {
+                inputs.push((format!("reference {}", index + 1), image.to_owned()));
+            }
+        }
+    }
+    inputs
+        .into_iter()
+        .map(|(field, value)| {
+            view! {
                 <figure>
-                    <img class="input-image" src=format!("data:image/png;base64,{data}")/>
+                    <img class="input-image" src=image_source(&value)/>
                     <figcaption>{field}</figcaption>
                 </figure>
-            })
+            }
         })
         .collect_view()
         .into_any()

@@ -717,14 +717,19 @@ async fn delete(state: &AppState, domain: Domain, id: &str) -> Result<Json<Delet
 async fn models(state: &AppState, domain: Domain) -> Json<serde_json::Value> {
     let mut models = state.catalog.list(domain);
     // Beyond the contract's fields: whether a local model can run now, so
-    // that the UI and forwarding servers can tell.
+    // that the UI and forwarding servers can tell, and the schedulers a local
+    // image model takes with the catalogue's default.
     for (name, info) in models.iter_mut() {
-        if state
-            .models
-            .get_in(domain, name)
-            .is_some_and(|entry| entry.provider == protocol::Provider::Local)
-        {
-            info["runnable_now"] = serde_json::json!(runnable_here(state, domain, name));
+        let Some(entry) = state.models.get_in(domain, name) else {
+            continue;
+        };
+        if entry.provider != protocol::Provider::Local {
+            continue;
+        }
+        info["runnable_now"] = serde_json::json!(runnable_here(state, domain, name));
+        if domain == Domain::Images && entry.architecture.is_some() {
+            info["schedulers"] = serde_json::json!(images::schedulers::NAMES);
+            info["default_scheduler"] = serde_json::json!(entry.scheduler);
         }
     }
     // Models that only a remote profile runs are listed with where they run.
