@@ -24,6 +24,9 @@ pub struct CatalogModel {
     pub gated: bool,
     /// The model's pipeline is in memory now.
     pub loaded: bool,
+    /// Remote profile that the model's routing rule in `profiles.toml` sends its jobs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_on: Option<String>,
 }
 
 /// Response of `DELETE /api/models/{name}`.

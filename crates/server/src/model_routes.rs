@@ -32,6 +32,10 @@ async fn models_catalog(State(state): State<AppState>) -> Json<Vec<CatalogModel>
     let cache = state.cache.clone();
     let keys = state.provider_keys.clone();
     let loaded = state.loaded_pipeline.loaded_models();
+    // NOTE: only routing rules are shown. A model that no local executor runs
+    // may still be forwarded to the first profile listing it, which is known
+    // only by asking each remote, so `runs_on` leaves that case out.
+    let routes = state.profiles.routes();
     // Install checks and sizes read the file system.
     let listed = tokio::task::spawn_blocking(move || {
         models
@@ -53,6 +57,7 @@ async fn models_catalog(State(state): State<AppState>) -> Json<Vec<CatalogModel>
                     license: entry.license.clone(),
                     gated: entry.gated,
                     loaded: loaded.contains(&entry.name),
+                    runs_on: routes.get(&entry.name).cloned(),
                 }
             })
             .collect::<Vec<_>>()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use protocol::{Domain, TaskStatus};
 use serde_json::{json, Value};
 
-use crate::harness::{base64, binary, png, Server, ADMIN_KEY, LONG};
+use crate::harness::{base64, binary, png, run_cli, Server, ADMIN_KEY, LONG};
 
 /// Starts a server with an empty Hugging Face cache, offline, and no OpenAI key.
 fn server(config: &str) -> (tempfile::TempDir, Server) {
@@ -96,6 +96,14 @@ async fn models_list_install_state_and_size() {
     assert_eq!(job.status, TaskStatus::Success, "{job:?}");
     let sd15 = catalogue_entry(&server, "sd-1.5").await;
     assert_eq!(sd15["loaded"], true, "{sd15}");
+    assert!(sd15.get("runs_on").is_none(), "{sd15}");
+
+    let profile = json!({"base_url": "http://127.0.0.1:9", "api_key": "dd_remote_key", "enabled": true});
+    let (status, _) = send(&server, "PUT", "/api/profiles/gpu-box", Some(profile), &server.key).await;
+    assert_eq!(status, 200);
+    run_cli(&server.data_dir(), &["profiles", "route", "sd-xl", "gpu-box"]);
+    let sdxl = catalogue_entry(&server, "sd-xl").await;
+    assert_eq!(sdxl["runs_on"], "gpu-box", "{sdxl}");
 }
 
 #[tokio::test]

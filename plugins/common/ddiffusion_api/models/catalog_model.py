@@ -31,6 +31,8 @@ class CatalogModel:
         description (Union[None, Unset, str]):
         size_bytes (Union[None, Unset, int]): Bytes on disk of the files present; null for external models.
         license_ (Union[None, Unset, str]):
+        runs_on (Union[None, Unset, str]): Remote profile that the model's routing rule in `profiles.toml` sends its
+            jobs to.
     """
 
     domain: Domain
@@ -42,6 +44,7 @@ class CatalogModel:
     description: Union[None, Unset, str] = UNSET
     size_bytes: Union[None, Unset, int] = UNSET
     license_: Union[None, Unset, str] = UNSET
+    runs_on: Union[None, Unset, str] = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +78,12 @@ class CatalogModel:
         else:
             license_ = self.license_
 
+        runs_on: Union[None, Unset, str]
+        if isinstance(self.runs_on, Unset):
+            runs_on = UNSET
+        else:
+            runs_on = self.runs_on
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -93,6 +102,8 @@ class CatalogModel:
             field_dict["size_bytes"] = size_bytes
         if license_ is not UNSET:
             field_dict["license"] = license_
+        if runs_on is not UNSET:
+            field_dict["runs_on"] = runs_on
 
         return field_dict
 
@@ -138,6 +149,15 @@ class CatalogModel:
 
         license_ = _parse_license_(d.pop("license", UNSET))
 
+        def _parse_runs_on(data: object) -> Union[None, Unset, str]:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(Union[None, Unset, str], data)
+
+        runs_on = _parse_runs_on(d.pop("runs_on", UNSET))
+
         catalog_model = cls(
             domain=domain,
             name=name,
@@ -148,6 +168,7 @@ class CatalogModel:
             description=description,
             size_bytes=size_bytes,
             license_=license_,
+            runs_on=runs_on,
         )
 
         catalog_model.additional_properties = d
