@@ -433,6 +433,72 @@ def test_drop_input_image_on_generate(context):
     wait_for(lambda: browser.text("#task-status") == "SUCCESS", timeout=30, what="the job with the dropped image to succeed")
 
 
+# A stand-in for the desktop app's `window.__TAURI__.core.invoke`: it records
+# each command and returns a PNG from pick_input_files.
+FAKE_TAURI = """
+    window.__desktopCalls = [];
+    const picked = arguments[0];
+    window.__TAURI__ = {core: {invoke: (command, args) => {
+        window.__desktopCalls.push([command, args === undefined ? null : args]);
+        if (command === 'pick_input_files') {
+            return Promise.resolve([{name: 'picked.png', mime: 'image/png', base64: picked}]);
+        }
+        return Promise.resolve(null);
+    }}};
+"""
+
+
+def test_desktop_commands_through_invoke(context):
+    browser = context.browser
+    server = context.server
+    picked = png_bytes(32, 16, (30, 60, 220))
+    browser.script(FAKE_TAURI, base64.b64encode(picked).decode())
+    calls = lambda: browser.script("return window.__desktopCalls;")
+
+    browser.click('header nav a[href="/ui/gallery"]')
+    wait_for(lambda: browser.text("#open-output-folder") is not None, what="the Open folder button in the desktop app")
+    browser.click("#open-output-folder")
+    wait_for(lambda: ["open_output_folder", None] in calls(), what="the open_output_folder command")
+    wait_for(lambda: browser.text("#gallery button.reveal-file") is not None, what="a Reveal file button")
+    browser.click("#gallery button.reveal-file")
+    reveal = wait_for(lambda: [args for command, args in calls() if command == "reveal_output"],
+                      what="the reveal_output command")
+    file_id = reveal[0]["fileId"]
+    assert re.fullmatch(r"images/[^?]+\.png", file_id), f"fileId is not the part after /api/files/: {file_id}"
+    browser.click("#gallery button.copy-link")
+    copied = wait_for(lambda: [args for command, args in calls() if command == "copy_text"], what="the copy_text command")
+    assert f"/api/files/{file_id}" in copied[0]["text"], f"copy_text got {copied[0]}"
+
+    browser.click('header nav a[href="/ui/generate"]')
+    wait_for(lambda: browser.text('#image-model option[value="dev-local"]') is not None, what="the image models")
+    assert browser.script("return document.querySelector('#image-input');") is None, \
+        "the browser's file input shows in the desktop app"
+    browser.click('#image-model option[value="dev-local"]')
+    browser.script("document.querySelector('#image-prompt').value = '';")
+    browser.type("#image-prompt", "steps=2 step_ms=10")
+    browser.click("#image-drop button")
+    wait_for(lambda: browser.script(
+        "const i = document.querySelector('#image-chosen img'); return i && i.complete && i.naturalWidth === 32;"
+    ), what="the picked file shown in the form")
+    assert ["pick_input_files", {"multiple": False}] in calls(), f"pick_input_files not called as expected: {calls()}"
+    browser.click("#image-submit")
+    wait_for(lambda: context.path().startswith("/ui/tasks/"), what="the task page of the job with the picked file")
+    job_id = context.path().rsplit("/", 1)[1]
+    job = server.api("GET", f"/api/jobs/{job_id}")
+    with urllib.request.urlopen(job["request"]["image"], timeout=10) as response:
+        assert response.read() == picked, "the job's input is not the picked file"
+    wait_for(lambda: browser.text("#task-status") == "SUCCESS", timeout=30, what="the job with the picked file to succeed")
+    wait_for(lambda: browser.text("#outputs button.reveal-file") is not None, what="Reveal file on the task page")
+    context.screenshot("desktop-task-page")
+
+    # A page load without the stand-in is a plain browser again.
+    browser.open("about:blank")
+    context.page("/ui/gallery")
+    wait_for(lambda: browser.text("#gallery") is not None, what="the gallery in a plain browser")
+    assert browser.text("#open-output-folder") is None, "Open folder shows in a plain browser"
+    assert browser.text("#gallery button.reveal-file") is None, "Reveal file shows in a plain browser"
+
+
 def test_task_page_opened_directly(context):
     assert context.finished_job, "needs the job of the image form test"
     browser = context.browser
@@ -483,6 +549,7 @@ def main():
             (test_models_page_size_and_delete, ()),
             (test_settings_admin_keys_and_provider_key, ()),
             (test_drop_input_image_on_generate, ()),
+            (test_desktop_commands_through_invoke, ()),
             (test_task_page_opened_directly, ()),
             (test_banner_while_server_down, ()),
         ]

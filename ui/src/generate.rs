@@ -525,6 +525,7 @@ fn VideoForm() -> impl IntoView {
     let height = RwSignal::new("480".to_owned());
     let frames = RwSignal::new("48".to_owned());
     let seed = RwSignal::new("42".to_owned());
+    let first_frame = RwSignal::new(Vec::<String>::new());
 
     spawn_local(async move {
         match model_names("videos").await {
@@ -562,13 +563,11 @@ fn VideoForm() -> impl IntoView {
         let navigate = navigate.clone();
         busy.set(true);
         spawn_local(async move {
-            if let Err(failure) = attach_file(
-                body.as_object_mut().expect("a JSON object"),
-                "image",
-                "video-image-input",
-            )
-            .await
-            {
+            let object = body.as_object_mut().expect("a JSON object");
+            if let Some(data) = first_frame.get_untracked().into_iter().next() {
+                object.insert("image".into(), Value::String(data));
+            }
+            if let Err(failure) = attach_file(object, "image", "video-image-input").await {
                 error.set(Some(failure.to_string()));
                 busy.set(false);
                 return;
@@ -598,7 +597,7 @@ fn VideoForm() -> impl IntoView {
                 <label>"Frames" <input type="number" min="24" max="250" bind:value=frames/></label>
                 <label>"Seed" <input type="number" bind:value=seed/></label>
             </div>
-            <label>"First frame (optional)" <input id="video-image-input" type="file" accept="image/*"/></label>
+            <ImageDrop id="video-image" label="First frame (optional)" multiple=false images=first_frame error=error/>
             <button id="video-submit" type="submit" disabled=move || busy.get()>"Generate video"</button>
             <ErrorLine error=error/>
         </form>
