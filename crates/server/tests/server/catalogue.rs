@@ -7,7 +7,7 @@ use std::time::Duration;
 use protocol::{Domain, TaskStatus};
 use serde_json::{json, Value};
 
-use crate::harness::{base64, binary, png, run_cli, Server, ADMIN_KEY, LONG};
+use crate::harness::{base64, binary, png, run_cli, wait_for, Server, ADMIN_KEY, LONG};
 
 /// Starts a server with an empty Hugging Face cache, offline, and no OpenAI key.
 fn server(config: &str) -> (tempfile::TempDir, Server) {
@@ -152,6 +152,35 @@ async fn model_delete_frees_files_and_checks_jobs() {
     let sd15 = catalogue_entry(&server, "sd-1.5").await;
     assert_eq!(sd15["installed"], false, "{sd15}");
     assert_eq!(sd15["size_bytes"], 0, "{sd15}");
+}
+
+#[tokio::test]
+async fn model_delete_conflicts_with_running_job() {
+    let (hf_home, server) = server("");
+    write_fixture(hf_home.path(), "sd-1.5");
+    // Enough steps on the tiny model to stay running for the DELETE below.
+    let request = json!({"model": "sd-1.5", "prompt": "a kite", "width": 256, "height": 256, "steps": 150});
+    let (_, created) = server.post("/api/images", &request).await;
+    let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let started = wait_for(LONG, || async {
+        let job = server.job(Domain::Images, id).await;
+        (job.status != TaskStatus::Pending).then_some(job.status)
+    })
+    .await;
+    assert_eq!(started, Some(TaskStatus::Started), "the job did not start running");
+
+    let (status, body) = send(&server, "DELETE", "/api/models/sd-1.5", None, &server.key).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains(&id.to_string()), "{body}");
+    let job = server.job(Domain::Images, id).await;
+    assert_eq!(
+        job.status,
+        TaskStatus::Started,
+        "the job ended before the DELETE, so the check proves nothing"
+    );
+
+    send(&server, "DELETE", &format!("/api/images/{id}"), None, &server.key).await;
+    server.wait_finished(Domain::Images, id, LONG).await;
 }
 
 #[tokio::test]
