@@ -411,6 +411,9 @@ def test_drop_input_image_on_generate(context):
     browser.click('#image-model option[value="dev-local"]')
     browser.script("document.querySelector('#image-prompt').value = '';")
     browser.type("#image-prompt", "steps=2 step_ms=10")
+    browser.type("#image-negative-prompt", "blurry")
+    assert browser.text("#references-drop") is not None, "dev-local takes references, but the form has no field for them"
+    assert browser.text("#image-scheduler") is None, "dev-local lists no schedulers, but the form offers a choice"
     dropped = png_bytes(40, 24, (10, 200, 90))
     browser.script("""
         const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
@@ -430,7 +433,18 @@ def test_drop_input_image_on_generate(context):
     with urllib.request.urlopen(job["request"]["image"], timeout=10) as response:
         stored = response.read()
     assert stored == dropped, "the job's input is not the dropped image"
+    assert job["request"]["negative_prompt"] == "blurry", f"the negative prompt is missing: {job['request']}"
+    assert "scheduler" not in job["request"], f"a scheduler was sent for dev-local: {job['request']}"
     wait_for(lambda: browser.text("#task-status") == "SUCCESS", timeout=30, what="the job with the dropped image to succeed")
+
+    browser.click('header nav a[href="/ui/generate"]')
+    wait_for(lambda: browser.text('#image-model option[value="sd-1.5"]') is not None, what="the image models")
+    browser.click('#image-model option[value="sd-1.5"]')
+    choices = wait_for(lambda: browser.script(
+        "const s = document.querySelector('#image-scheduler'); return s ? [...s.options].map(o => o.value) : null;"
+    ), what="the scheduler choice of sd-1.5")
+    assert choices[0] == "" and "euler_a" in choices, f"unexpected scheduler choices: {choices}"
+    assert browser.text("#references-drop") is None, "sd-1.5 takes no references, but the form has a field for them"
 
 
 # A stand-in for the desktop app's `window.__TAURI__.core.invoke`: it records

@@ -83,6 +83,15 @@ async fn models_list_install_state_and_size() {
     assert_eq!(external["installed"], false, "no OpenAI key is set: {external}");
     assert!(external["size_bytes"].is_null(), "{external}");
 
+    let (_, images) = server.get("/api/images/models").await;
+    let listed = &images["models"]["sd-1.5"];
+    assert_eq!(
+        listed["schedulers"],
+        json!(["ddim", "euler", "euler_a", "dpmpp_2m_karras"]),
+        "{listed}"
+    );
+    assert!(images["models"]["gpt-image-1"].get("schedulers").is_none(), "{images}");
+
     write_fixture(hf_home.path(), "sd-1.5");
     let sd15 = catalogue_entry(&server, "sd-1.5").await;
     assert_eq!(sd15["installed"], true, "{sd15}");
