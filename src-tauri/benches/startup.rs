@@ -4,8 +4,9 @@
 //!
 //! `cargo bench -p ddiffusion-desktop --bench startup` (after `make ui`). Each
 //! run starts a fresh Xvfb, D-Bus session, home and data folder, so WebKitGTK
-//! starts cold every time. "Interactive" is the UI's first request signed in
-//! with the app's key: the page has loaded, run its WebAssembly and asked the
+//! starts cold every time. "Interactive" is when both the UI's first request
+//! signed in with the app's key and its `ui_ready` command have reached the
+//! app: the page has loaded, run its WebAssembly, rendered and asked the
 //! server for data. Memory is the proportional set size (PSS) of the process
 //! and its children (WebKitGTK's web and network processes), 5 s after the
 //! UI became interactive.
@@ -81,6 +82,7 @@ fn measure(extra: &[&str], window: bool) -> Sample {
     let listening = started.elapsed();
     let interactive = window.then(|| {
         app.wait_for_log(r#"key="desktop app""#);
+        app.wait_for_log("the window's UI is ready");
         started.elapsed()
     });
     std::thread::sleep(SETTLE);

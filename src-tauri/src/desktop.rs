@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use anyhow::Context;
 use ddiffusion_server::config::{Paths, Settings};
@@ -23,6 +24,8 @@ const PORT_SEARCH: u16 = 50;
 /// State shared by the commands, the tray and the exit handler.
 pub struct Desktop {
     pub paths: Paths,
+    /// When the process started, for the time to a ready window.
+    pub started: Instant,
     /// Host part of the configured bind address.
     bind_host: String,
     /// Opened engine and routes waiting for a port, when the configured one was taken.
@@ -55,10 +58,11 @@ enum StartPage {
 }
 
 /// Opens the engine, starts the server and the window, and runs until quit.
-pub fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
+pub fn run(paths: Paths, settings: Settings, started: Instant) -> anyhow::Result<()> {
     let (bind_host, _) = split_host_port(&settings.bind)?;
     let desktop = Desktop {
         paths: paths.clone(),
+        started,
         bind_host,
         waiting: Mutex::new(None),
         running: tokio::sync::Mutex::new(None),
@@ -86,6 +90,7 @@ pub fn run(paths: Paths, settings: Settings) -> anyhow::Result<()> {
             crate::commands::copy_text,
             crate::commands::use_port,
             crate::commands::quit_app,
+            crate::commands::ui_ready,
         ])
         .setup(move |app| {
             setup(app.handle(), settings)?;

@@ -42,6 +42,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("DDIFFUSION_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
-    match run(cli) {
+    match run(cli, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let paths = Paths::resolve(cli.data_dir)?;
     let mut settings = Settings::load(&paths.config_file)?;
     if let Some(bind) = cli.bind {
@@ -72,7 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let runtime = tokio::runtime::Runtime::new()?;
         return runtime.block_on(ddiffusion_server::serve::run(paths, settings));
     }
-    desktop::run(paths, settings)
+    desktop::run(paths, settings, started)
 }
 
 /// True where a window can be shown: always on Windows and macOS, with an X11

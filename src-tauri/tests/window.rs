@@ -30,6 +30,8 @@ fn window_serves_and_shows_the_signed_in_ui() {
     // The window's UI signs in with the key the app handed it: its requests
     // reach the server under that key's name.
     app.wait_for_log(r#"key="desktop app""#);
+    // The page reached the app's own commands from its http://127.0.0.1 origin.
+    app.wait_for_log("the window's UI is ready");
     std::thread::sleep(Duration::from_secs(3));
     let shot = display.screenshot("desktop-window");
     let count = colours(&shot);

@@ -311,6 +311,13 @@ def test_settings_profiles_and_client_lines(context):
 
     browser.type("#profile-name", "nowhere")
     browser.type("#profile-url", "http://127.0.0.1:9")
+    # Changing a profile takes the admin key, since a new address would
+    # receive the stored key; without it the form says so and saves nothing.
+    browser.click("#profile-form button[type=submit]")
+    refusal = wait_for(lambda: browser.text("p.error"), what="the error of saving without the admin key")
+    assert "admin key" in refusal, f"the error does not ask for the admin key: {refusal}"
+    assert context.server.api("GET", "/api/profiles") == [], "a profile was saved without the admin key"
+    browser.script(f"localStorage.setItem('ddiffusion.admin_key', '{ADMIN_KEY}');")
     browser.click("#profile-form button[type=submit]")
     wait_for(lambda: "nowhere" in (browser.text("#profiles tbody") or ""), what="the saved profile in the list")
     browser.click("#profiles tbody button.secondary")
@@ -320,6 +327,7 @@ def test_settings_profiles_and_client_lines(context):
     wait_for(lambda: "nowhere" not in browser.text("#profiles tbody"), what="the profile to be removed")
     assert browser.text("p.error") is None, "the error of the check still shows after the removal"
     assert context.server.api("GET", "/api/profiles") == [], "the server still has the profile"
+    browser.script("localStorage.removeItem('ddiffusion.admin_key');")
 
 
 def test_models_page_lists_catalogue(context):

@@ -114,6 +114,19 @@ pub async fn pick_input_files(multiple: bool) -> Result<Vec<PickedFile>, String>
         .collect())
 }
 
+/// Tells the desktop app that the first page has rendered; the app logs the
+/// time since it started. Does nothing in a browser.
+pub fn announce_ready() {
+    if !is_desktop() {
+        return;
+    }
+    leptos::task::spawn_local(async {
+        if let Err(error) = invoke("ui_ready", &JsValue::UNDEFINED).await {
+            web_sys::console::warn_1(&format!("ui_ready failed: {error}").into());
+        }
+    });
+}
+
 /// Copies `text` with the desktop app's command there, else with `navigator.clipboard`.
 pub fn copy(text: &str) {
     if !is_desktop() {

@@ -21,6 +21,7 @@ use crate::store::Store;
 fn main() {
     console_error_panic_hook();
     leptos::mount::mount_to_body(App);
+    desktop::announce_ready();
 }
 
 /// Sends panics to the browser console, where they are easier to find than

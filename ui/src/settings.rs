@@ -105,8 +105,13 @@ fn Profiles() -> impl IntoView {
         if !api_key.is_empty() {
             body["api_key"] = Value::String(api_key);
         }
+        let Some(admin_key) = stored_admin_key() else {
+            error.set(Some(ADMIN_KEY_NEEDED.into()));
+            return;
+        };
         spawn_local(async move {
-            match api::call("PUT", &format!("/api/profiles/{profile}"), Some(&body.to_string())).await {
+            let path = format!("/api/profiles/{profile}");
+            match api::call_with_key("PUT", &path, Some(&body.to_string()), Some(&admin_key)).await {
                 Ok(_) => {
                     error.set(None);
                     message.set(Some(format!("Saved the profile {profile}.")));
@@ -139,8 +144,13 @@ fn Profiles() -> impl IntoView {
         });
     };
     let remove = move |profile: String| {
+        let Some(admin_key) = stored_admin_key() else {
+            error.set(Some(ADMIN_KEY_NEEDED.into()));
+            return;
+        };
         spawn_local(async move {
-            match api::call("DELETE", &format!("/api/profiles/{profile}"), None).await {
+            let path = format!("/api/profiles/{profile}");
+            match api::call_with_key("DELETE", &path, None, Some(&admin_key)).await {
                 Ok(_) => {
                     error.set(None);
                     message.set(Some(format!("Removed the profile {profile}.")));
@@ -193,6 +203,14 @@ fn Profiles() -> impl IntoView {
 
 const ADMIN_KEY_STORAGE_NAME: &str = "ddiffusion.admin_key";
 
+const ADMIN_KEY_NEEDED: &str =
+    "Adding, changing or removing a profile needs the admin key: unlock Administration below first.";
+
+/// The admin key this browser keeps, if it was unlocked here.
+fn stored_admin_key() -> Option<String> {
+    api::stored_item(ADMIN_KEY_STORAGE_NAME).filter(|key| !key.is_empty())
+}
+
 /// Calls an admin route with `admin_key` and parses the JSON response.
 async fn admin_call<T: serde::de::DeserializeOwned>(
     admin_key: &str,
@@ -221,7 +239,7 @@ fn is_loopback_bind(bind: &str) -> bool {
 /// ahead of time, unlocks API keys, provider keys and server settings.
 #[component]
 fn AdminSection() -> impl IntoView {
-    let stored = api::stored_item(ADMIN_KEY_STORAGE_NAME).filter(|key| !key.is_empty());
+    let stored = stored_admin_key();
     let admin_key = RwSignal::new(stored.clone());
     let candidate = RwSignal::new(String::new());
     let settings = RwSignal::new(None::<ServerSettings>);

@@ -13,7 +13,8 @@ use crate::state::AppState;
 use crate::{admin, auth, docs, error, extra, files, routes};
 
 /// Builds the application: the domain routes and `/api/jobs`, `/api/events`
-/// `/api/system` and `/api/models` behind an API key, `/api/admin` behind the admin key,
+/// `/api/system` and `/api/models` behind an API key, `/api/admin` and profile
+/// changes behind the admin key,
 /// and the documentation, health and signed file routes open.
 pub fn build(state: AppState) -> Router {
     let settings = state.settings.clone();
@@ -42,6 +43,7 @@ pub fn build(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));
     let with_admin_key = admin::router()
         .merge(crate::settings_routes::router())
+        .merge(crate::profile_routes::admin_router())
         .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let open = docs::router()
         .route("/api/files/{*file_id}", get(files::get_file))

@@ -11,11 +11,17 @@ use crate::error::ApiError;
 use crate::profiles::{ProfileCheck, ProfileInfo};
 use crate::state::AppState;
 
+/// Listing and checking profiles: any API key.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/profiles", get(profiles_list))
-        .route("/api/profiles/{name}", put(profiles_put).delete(profiles_delete))
         .route("/api/profiles/{name}/test", post(profiles_test))
+}
+
+/// Adding, changing and removing profiles: the admin key only, since a
+/// changed URL would receive the stored key of the remote server.
+pub fn admin_router() -> Router<AppState> {
+    Router::new().route("/api/profiles/{name}", put(profiles_put).delete(profiles_delete))
 }
 
 /// Body of `PUT /api/profiles/{name}`.
@@ -46,14 +52,14 @@ async fn profiles_list(State(state): State<AppState>) -> Json<Vec<ProfileInfo>> 
     Json(state.profiles.list())
 }
 
-/// Adds or updates a remote server profile.
+/// Adds or updates a remote server profile (admin key).
 #[utoipa::path(
     put, path = "/api/profiles/{name}", operation_id = "profiles_put", tag = "profiles",
     params(("name" = String, Path, description = "Profile name, such as gpu-box")),
     request_body = ProfileUpdate,
     responses(
         (status = 200, description = "The stored profile", body = ProfileInfo),
-        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+        (status = 403, description = "Wrong admin key", body = ErrorDetail),
         (status = 422, description = "Invalid name or URL", body = ErrorDetail),
     ),
     security(("APIKeyHeader" = []))
@@ -74,13 +80,13 @@ async fn profiles_put(
         .ok_or_else(|| ApiError::internal("the saved profile is missing"))
 }
 
-/// Removes a remote server profile and its routing rules.
+/// Removes a remote server profile and its routing rules (admin key).
 #[utoipa::path(
     delete, path = "/api/profiles/{name}", operation_id = "profiles_delete", tag = "profiles",
     params(("name" = String, Path, description = "Profile name")),
     responses(
         (status = 200, description = "Removed", body = Vec<ProfileInfo>),
-        (status = 403, description = "Missing, invalid or revoked API key", body = ErrorDetail),
+        (status = 403, description = "Wrong admin key", body = ErrorDetail),
         (status = 404, description = "No profile has this name", body = ErrorDetail),
     ),
     security(("APIKeyHeader" = []))

@@ -316,11 +316,9 @@ impl Forwarding {
                 .map(str::to_owned)
         };
         let from_query = query.and_then(|query| {
-            query
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(name, _)| *name == "target")
-                .map(|(_, value)| value.to_owned())
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "target")
+                .map(|(_, value)| value.trim().to_owned())
                 .filter(|value| !value.is_empty())
         });
         Self {
@@ -406,8 +404,8 @@ async fn choose_target(
                 Some(profile) if profile.enabled => {}
                 Some(_) => {
                     return Err(target_error(format!(
-                        "profile {target:?} is disabled; enable it with `ddiffusion profiles add {target} URL` \
-                         (without --disabled) or PUT /api/profiles/{target} with \"enabled\": true"
+                        "profile {target:?} is disabled; enable it with `ddiffusion profiles enable {target}` \
+                         or, with the admin key, PUT /api/profiles/{target} with \"enabled\": true"
                     )))
                 }
                 None => {

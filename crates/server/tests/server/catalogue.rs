@@ -108,7 +108,16 @@ async fn models_list_install_state_and_size() {
     assert!(sd15.get("runs_on").is_none(), "{sd15}");
 
     let profile = json!({"base_url": "http://127.0.0.1:9", "api_key": "dd_remote_key", "enabled": true});
-    let (status, _) = send(&server, "PUT", "/api/profiles/gpu-box", Some(profile), &server.key).await;
+    let (status, refused) = send(
+        &server,
+        "PUT",
+        "/api/profiles/gpu-box",
+        Some(profile.clone()),
+        &server.key,
+    )
+    .await;
+    assert_eq!(status, 403, "an API key cannot point a profile elsewhere: {refused}");
+    let (status, _) = admin(&server, "PUT", "/api/profiles/gpu-box", Some(profile)).await;
     assert_eq!(status, 200);
     run_cli(&server.data_dir(), &["profiles", "route", "sd-xl", "gpu-box"]);
     let sdxl = catalogue_entry(&server, "sd-xl").await;

@@ -43,7 +43,7 @@ async fn add_profile(server: &Server, name: &str, remote: &Server, key: &str) {
     let response = server
         .http()
         .put(server.url(&format!("/api/profiles/{name}")))
-        .bearer_auth(&server.key)
+        .bearer_auth(crate::harness::ADMIN_KEY)
         .json(&body)
         .send()
         .await
@@ -265,7 +265,7 @@ async fn unreachable_remote_fails_at_submission() {
     local
         .http()
         .put(local.url("/api/profiles/gpu-box"))
-        .bearer_auth(&local.key)
+        .bearer_auth(crate::harness::ADMIN_KEY)
         .json(&body)
         .send()
         .await
