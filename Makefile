@@ -13,7 +13,7 @@ else
 BUNDLES ?= deb
 endif
 
-.PHONY: deps ui-tools ui build run serve bundle test plugin-test ui-test generate-clients bench lint clean
+.PHONY: deps ui-tools ui build run serve bundle test plugin-test ui-test generate-clients bench bench-desktop lint clean
 
 deps:
 	./scripts/install-deps.sh
@@ -76,6 +76,12 @@ bench: deps
 	./scripts/install-bench-reference.sh
 	BENCH_REFERENCE_PYTHON=$(CURDIR)/target/bench-reference-venv/bin/python \
 		$(CARGO) bench --locked -p ddiffusion-server --bench queue
+
+# Measures the desktop app's cold start to an interactive window and its idle
+# memory against the same binary run headless, and the web UI's wasm size
+# (needs Xvfb and D-Bus, as the window tests); see docs/benchmarks.md.
+bench-desktop: deps ui
+	$(CARGO) bench --locked -p ddiffusion-desktop --bench startup
 
 lint:
 	$(CARGO) fmt --all --check

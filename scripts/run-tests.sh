@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$log"
 status="${PIPESTATUS[0]}"
 
 # The Nuke and Houdini plug-in tests run in Python against the server binary

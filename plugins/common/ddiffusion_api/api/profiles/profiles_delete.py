@@ -68,7 +68,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Union[ErrorDetail, list["ProfileInfo"]]]:
-    """Removes a remote server profile and its routing rules.
+    """Removes a remote server profile and its routing rules (admin key).
 
     Args:
         name (str):
@@ -97,7 +97,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Optional[Union[ErrorDetail, list["ProfileInfo"]]]:
-    """Removes a remote server profile and its routing rules.
+    """Removes a remote server profile and its routing rules (admin key).
 
     Args:
         name (str):
@@ -121,7 +121,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Union[ErrorDetail, list["ProfileInfo"]]]:
-    """Removes a remote server profile and its routing rules.
+    """Removes a remote server profile and its routing rules (admin key).
 
     Args:
         name (str):
@@ -148,7 +148,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Optional[Union[ErrorDetail, list["ProfileInfo"]]]:
-    """Removes a remote server profile and its routing rules.
+    """Removes a remote server profile and its routing rules (admin key).
 
     Args:
         name (str):

@@ -74,7 +74,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ProfileUpdate,
 ) -> Response[Union[ErrorDetail, ProfileInfo]]:
-    """Adds or updates a remote server profile.
+    """Adds or updates a remote server profile (admin key).
 
     Args:
         name (str):
@@ -106,7 +106,7 @@ def sync(
     client: AuthenticatedClient,
     body: ProfileUpdate,
 ) -> Optional[Union[ErrorDetail, ProfileInfo]]:
-    """Adds or updates a remote server profile.
+    """Adds or updates a remote server profile (admin key).
 
     Args:
         name (str):
@@ -133,7 +133,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ProfileUpdate,
 ) -> Response[Union[ErrorDetail, ProfileInfo]]:
-    """Adds or updates a remote server profile.
+    """Adds or updates a remote server profile (admin key).
 
     Args:
         name (str):
@@ -163,7 +163,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ProfileUpdate,
 ) -> Optional[Union[ErrorDetail, ProfileInfo]]:
-    """Adds or updates a remote server profile.
+    """Adds or updates a remote server profile (admin key).
 
     Args:
         name (str):
