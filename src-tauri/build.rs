@@ -1,7 +1,7 @@
 //! Generates Tauri's context and the permissions of the app's own commands.
-//! With this list, the window's pages reach only the commands that
-//! `capabilities/main.json` grants; the web UI, loaded from the server's
-//! loopback address, counts as a remote origin and reaches none without it.
+//! The web UI comes from the server's loopback address, which Tauri treats as
+//! a remote origin, so it reaches only the commands that
+//! `capabilities/main.json` grants from this list.
 
 const COMMANDS: &[&str] = &[
     "open_output_folder",

@@ -149,8 +149,8 @@ pub fn quit_app(app: AppHandle) {
     app.exit(0);
 }
 
-/// Called by the UI once its first page has rendered in the window: logs
-/// the time since the process started (the start-up benchmark reads it).
+/// Logs the time since the process started, once the UI has rendered its
+/// first page in the window. The start-up benchmark reads this line.
 #[tauri::command]
 pub fn ui_ready(desktop: State<'_, Desktop>) {
     let elapsed_ms = desktop.started.elapsed().as_millis() as u64;
