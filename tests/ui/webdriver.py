@@ -63,6 +63,9 @@ class Browser:
     def type(self, css, text):
         self.command("POST", f"/element/{self.find(css)}/value", {"text": text})
 
+    def clear(self, css):
+        self.command("POST", f"/element/{self.find(css)}/clear", {})
+
     def text(self, css):
         """Text of the first element matching css, or None when there is none."""
         return self.script("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css)
