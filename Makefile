@@ -86,6 +86,8 @@ bench-desktop: deps ui
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	cd ui && $(CARGO) fmt --check
+	cd ui && CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) clippy --locked --target wasm32-unknown-unknown -- -D warnings
 
 clean:
 	$(CARGO) clean

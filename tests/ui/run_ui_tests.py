@@ -297,6 +297,25 @@ def test_cancel_from_queue(context):
     assert response["status"] == "REVOKED", f"the API says {response['status']}"
 
 
+def test_run_again_for_api_job(context):
+    """A job sent by another client runs again from its queue row, input image included."""
+    browser = context.browser
+    browser.click('header nav a[href="/ui"]')
+    wait_for(lambda: browser.text("#queue") is not None, what="the queue table")
+    plate = base64.b64encode(png_bytes(40, 24, (10, 200, 90))).decode()
+    body = {"model": "dev-local", "prompt": "steps=2 step_ms=10", "width": 64, "height": 64, "image": plate}
+    first = context.server.api("POST", "/api/images", body)["id"]
+    wait_for(lambda: context.status_of_row(first) == "SUCCESS", timeout=30, what="the API job to succeed")
+    browser.click(f'tr[data-id="{first}"] button.run-again')
+    wait_for(lambda: context.path().startswith("/ui/tasks/") and not context.path().endswith(first),
+             what="the task page of the job run again")
+    second = context.path().rsplit("/", 1)[1]
+    wait_for(lambda: browser.text("#task-status") == "SUCCESS", timeout=30, what="the job run again to succeed")
+    again = context.server.api("GET", f"/api/jobs/{second}")
+    assert again["request"]["prompt"] == body["prompt"], f"the prompt changed: {again['request']}"
+    assert "/api/files/" in again["request"].get("image", ""), f"the input image was not sent again: {again['request']}"
+
+
 def test_banner_while_server_down(context):
     browser = context.browser
     context.page("/ui")
@@ -604,6 +623,7 @@ def main():
             (test_image_form_job_runs, (input_image,)),
             (test_queue_updates_live, ()),
             (test_cancel_from_queue, ()),
+            (test_run_again_for_api_job, ()),
             (test_gallery_shows_outputs, ()),
             (test_sdxl_form_job_with_input, (input_image,)),
             (test_settings_profiles_and_client_lines, ()),

@@ -339,7 +339,7 @@ pub async fn download_base64(url: &str) -> Result<String, ApiError> {
     let blob = JsFuture::from(response.blob().map_err(ApiError::unreachable)?)
         .await
         .map_err(ApiError::unreachable)?;
-    let blob: web_sys::Blob = blob.dyn_into().map_err(|blob| ApiError::unreachable(blob.into()))?;
+    let blob: web_sys::Blob = blob.dyn_into().map_err(ApiError::unreachable)?;
     read_blob_base64(&blob, url).await
 }
 

@@ -92,7 +92,11 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
 
 /// Opens the desktop app's file dialog; an empty list when it is cancelled.
 pub async fn pick_input_files(multiple: bool) -> Result<Vec<PickedFile>, String> {
-    let result = invoke("pick_input_files", &arguments(&[("multiple", JsValue::from_bool(multiple))])).await?;
+    let result = invoke(
+        "pick_input_files",
+        &arguments(&[("multiple", JsValue::from_bool(multiple))]),
+    )
+    .await?;
     if result.is_null() || result.is_undefined() {
         return Ok(Vec::new());
     }
@@ -140,4 +144,3 @@ pub fn copy(text: &str) {
         }
     });
 }
-

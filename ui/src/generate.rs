@@ -283,7 +283,12 @@ fn ImageForm() -> impl IntoView {
         for (name, info) in listing["models"].as_object().cloned().unwrap_or_default() {
             let names: Vec<String> = info["schedulers"]
                 .as_array()
-                .map(|names| names.iter().filter_map(|name| name.as_str().map(str::to_owned)).collect())
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(|name| name.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             if !names.is_empty() {
                 by_model.insert(name, (names, info["default_scheduler"].as_str().map(str::to_owned)));
@@ -407,7 +412,10 @@ fn ImageForm() -> impl IntoView {
                 return;
             }
             if !reference_images.is_empty() {
-                let listed = reference_images.into_iter().map(|data| json!({ "image": data })).collect();
+                let listed = reference_images
+                    .into_iter()
+                    .map(|data| json!({ "image": data }))
+                    .collect();
                 object.insert("references".into(), Value::Array(listed));
             }
             match submit_stored("images", &body.to_string()).await {

@@ -175,14 +175,19 @@ pub fn ModelsPage() -> impl IntoView {
         })
     };
     let delete = move |name: String| {
-        if !confirm(&format!("Delete the files of {name}? A later job downloads them again.")) {
+        if !confirm(&format!(
+            "Delete the files of {name}? A later job downloads them again."
+        )) {
             return;
         }
         spawn_local(async move {
             match api::call_json::<ModelRemoved>("DELETE", &format!("/api/models/{name}"), None).await {
                 Ok(removed) => {
                     error.set(None);
-                    message.set(Some(format!("Deleted {name}: {} freed.", human_size(removed.freed_bytes))));
+                    message.set(Some(format!(
+                        "Deleted {name}: {} freed.",
+                        human_size(removed.freed_bytes)
+                    )));
                     pulls.update(|pulls| {
                         pulls.remove(&name);
                     });

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
-use protocol::{CreatedJob, JobSummary, TaskStatus};
+use protocol::{CreatedJob, JobDetail, JobSummary, TaskStatus};
 use uuid::Uuid;
 
 use crate::api;
@@ -80,19 +80,25 @@ fn JobRow(id: Uuid, error: RwSignal<Option<String>>) -> impl IntoView {
         let Some(domain) = job.with_untracked(|job| job.as_ref().map(|job| job.domain)) else {
             return;
         };
-        let Some(body) = api::stored_item(&store::request_storage_name(id)) else {
-            return;
-        };
+        let stored = api::stored_item(&store::request_storage_name(id));
         let navigate = navigate.clone();
         spawn_local(async move {
+            let body = match stored {
+                Some(body) => body,
+                None => match request_from_server(id).await {
+                    Ok(body) => body,
+                    Err(failure) => {
+                        error.set(Some(format!("Run again failed: {failure}")));
+                        return;
+                    }
+                },
+            };
             match submit_stored(domain.as_str(), &body).await {
                 Ok(created) => navigate(&format!("/ui/tasks/{}", created.id), NavigateOptions::default()),
                 Err(failure) => error.set(Some(format!("Run again failed: {failure}"))),
             }
         });
     };
-    let has_request = api::stored_item(&store::request_storage_name(id)).is_some();
-
     view! {
         <tr class=move || format!("job {}", status().map(status_class).unwrap_or_default()) data-id=id.to_string()>
             <td><a href=format!("/ui/tasks/{id}") title=id.to_string()>{short_id}</a></td>
@@ -110,12 +116,7 @@ fn JobRow(id: Uuid, error: RwSignal<Option<String>>) -> impl IntoView {
                 <Show when=running>
                     <button class="cancel danger" on:click=cancel>"Cancel"</button>
                 </Show>
-                <button
-                    class="run-again secondary"
-                    disabled=!has_request
-                    title=if has_request { "Submit the same request again" } else { "Only jobs submitted from this browser can run again, because the server does not return the request" }
-                    on:click=run_again
-                >
+                <button class="run-again secondary" title="Submit the same request again" on:click=run_again>
                     "Run again"
                 </button>
             </td>
@@ -127,6 +128,32 @@ pub async fn submit_stored(domain: &str, body: &str) -> Result<CreatedJob, api::
     let created: CreatedJob = api::call_json("POST", &format!("/api/{domain}"), Some(body)).await?;
     api::store_item(&store::request_storage_name(created.id), body);
     Ok(created)
+}
+
+/// Rebuilds the request of a job sent from another client from
+/// `GET /api/jobs/{id}`: each input there is a signed file URL, which is
+/// downloaded and sent again as base64.
+async fn request_from_server(id: Uuid) -> Result<String, api::ApiError> {
+    let detail: JobDetail = api::get_json(&format!("/api/jobs/{id}")).await?;
+    let mut request = detail.request;
+    inline_inputs(&mut request).await?;
+    Ok(request.to_string())
+}
+
+/// Replaces every signed file URL in `value` with the file's base64.
+async fn inline_inputs(value: &mut serde_json::Value) -> Result<(), api::ApiError> {
+    let mut pending = vec![value];
+    while let Some(current) = pending.pop() {
+        match current {
+            serde_json::Value::String(text) if text.contains("/api/files/") => {
+                *text = api::download_base64(text).await?;
+            }
+            serde_json::Value::Array(items) => pending.extend(items.iter_mut()),
+            serde_json::Value::Object(fields) => pending.extend(fields.values_mut()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// User and machine from the identity headers, and the key's name.

@@ -229,10 +229,7 @@ async fn admin_call<T: serde::de::DeserializeOwned>(
 fn is_loopback_bind(bind: &str) -> bool {
     let host = bind.trim().rsplit_once(':').map(|(host, _)| host).unwrap_or(bind);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.starts_with("127.")
-        || host == "::1"
-        || host.is_empty()
+    host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1" || host.is_empty()
 }
 
 /// Renders the admin section. The admin key, which the desktop app stores
@@ -412,7 +409,11 @@ fn ProviderKeys(admin_key: String, settings: RwSignal<Option<ServerSettings>>) -
             match admin_call::<ProviderKeyStatus>(&key, "PUT", &path, Some(&body)).await {
                 Ok(status) => {
                     error.set(None);
-                    let state = if status.configured { "configured" } else { "not configured" };
+                    let state = if status.configured {
+                        "configured"
+                    } else {
+                        "not configured"
+                    };
                     message.set(Some(format!("{provider} is {state} now.")));
                     settings.update(|settings| {
                         if let Some(settings) = settings {
@@ -434,9 +435,13 @@ fn ProviderKeys(admin_key: String, settings: RwSignal<Option<ServerSettings>>) -
         let value = RwSignal::new(String::new());
         let status = move || {
             settings.with(|settings| {
-                settings
-                    .as_ref()
-                    .and_then(|settings| settings.provider_keys.iter().find(|entry| entry.provider == provider).cloned())
+                settings.as_ref().and_then(|settings| {
+                    settings
+                        .provider_keys
+                        .iter()
+                        .find(|entry| entry.provider == provider)
+                        .cloned()
+                })
             })
         };
         let description = move || match status() {

@@ -199,7 +199,9 @@ fn outputs_view(task: &Loaded) -> AnyView {
     urls.into_iter()
         .map(|url| {
             let path = url.split('?').next().unwrap_or_default().to_ascii_lowercase();
-            let is_video = [".mp4", ".webm", ".mov", ".mkv"].iter().any(|extension| path.ends_with(extension));
+            let is_video = [".mp4", ".webm", ".mov", ".mkv"]
+                .iter()
+                .any(|extension| path.ends_with(extension));
             let link = url.clone();
             let media = if is_video {
                 view! { <video controls src=url.clone()></video><a href=link>"Download"</a> }.into_any()
