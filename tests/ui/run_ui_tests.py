@@ -254,9 +254,8 @@ def test_sdxl_form_job_with_input(context, input_image):
     assert job["status"] == "SUCCESS", f"the sd-xl job ended {job['status']}: {job.get('error_message')}"
     logs = browser.text("#logs") or ""
     assert "Context created sd-xl, 96x64, image-to-image" in logs, f"the logs lack the sd-xl context line: {logs}"
-    # The tiny model runs its steps faster than the page is polled, so the
-    # partial values are checked with the timed dev-local job; here the step
-    # lines and the full bar are.
+    # The tiny model runs its steps faster than the page is polled, so the timed
+    # dev-local job checks partial values. Here the step lines and the full bar are checked.
     assert "Inference step 4/4 (100%)" in logs, f"the logs lack the last step: {logs}"
     assert progress and progress[-1] == 1, f"the progress bar did not end full: {progress[-5:]}"
     wait_for(lambda: browser.script(
@@ -369,11 +368,11 @@ def test_settings_profiles_and_client_lines(context):
 
     browser.type("#profile-name", "nowhere")
     browser.type("#profile-url", "http://127.0.0.1:9")
-    # Changing a profile takes the admin key, since a new address would
-    # receive the stored key; without it the form says so and saves nothing.
+    # Changing a profile takes the admin key, because a new address would
+    # receive the stored key. Without it the form shows an error and saves nothing.
     browser.click("#profile-form button[type=submit]")
-    refusal = wait_for(lambda: browser.text("p.error"), what="the error of saving without the admin key")
-    assert "admin key" in refusal, f"the error does not ask for the admin key: {refusal}"
+    rejection = wait_for(lambda: browser.text("p.error"), what="the error of saving without the admin key")
+    assert "admin key" in rejection, f"the error does not ask for the admin key: {rejection}"
     assert context.server.api("GET", "/api/profiles") == [], "a profile was saved without the admin key"
     browser.script(f"localStorage.setItem('ddiffusion.admin_key', '{ADMIN_KEY}');")
     browser.click("#profile-form button[type=submit]")
