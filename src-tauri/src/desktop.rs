@@ -43,13 +43,13 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// Folder that holds stored inputs and outputs.
+    /// Returns the folder of stored inputs and outputs.
     pub fn storage_dir(&self) -> Option<PathBuf> {
         self.storage.lock().unwrap().clone()
     }
 }
 
-/// What the start page shows instead of the UI.
+/// Content of the start page shown instead of the UI.
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum StartPage {

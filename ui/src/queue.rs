@@ -145,7 +145,7 @@ async fn inline_inputs(value: &mut serde_json::Value) -> Result<(), api::ApiErro
     let mut pending = vec![value];
     while let Some(current) = pending.pop() {
         match current {
-            serde_json::Value::String(text) if text.contains("/api/files/") => {
+            serde_json::Value::String(text) if text.starts_with("http") && text.contains("/api/files/") => {
                 *text = api::download_base64(text).await?;
             }
             serde_json::Value::Array(items) => pending.extend(items.iter_mut()),

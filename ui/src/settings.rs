@@ -206,7 +206,7 @@ const ADMIN_KEY_STORAGE_NAME: &str = "ddiffusion.admin_key";
 const ADMIN_KEY_NEEDED: &str =
     "Adding, changing or removing a profile needs the admin key: unlock Administration below first.";
 
-/// The admin key this browser keeps, if it was unlocked here.
+/// Returns the admin key this browser keeps, if it was unlocked here.
 fn stored_admin_key() -> Option<String> {
     api::stored_item(ADMIN_KEY_STORAGE_NAME).filter(|key| !key.is_empty())
 }

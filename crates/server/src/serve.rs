@@ -162,14 +162,14 @@ fn spawn_idle_unloader(state: &AppState) {
     });
 }
 
-/// Binds `address`, with a message that says what to do when the port is taken.
+/// Binds `address`; the error names the fix when the port is taken.
 pub async fn bind(address: &str) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(address).await.with_context(|| {
         format!("could not listen on {address}; if another program uses the port, stop it or pass --bind 127.0.0.1:<other port>")
     })
 }
 
-/// A server answering on its listener, started by [`start`].
+/// A server serving on its listener, started by [`start`].
 pub struct Running {
     /// The address it listens on (the real port when bound to port 0).
     pub address: SocketAddr,
